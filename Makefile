@@ -1,0 +1,70 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install dev-install migrate demo lint format test-postgres browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+dev-install: $(VENV)/.dev-installed
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+demo: migrate
+	$(MANAGE) load_demo
+
+## make run: install, migrate, load the demo data and serve http://127.0.0.1:8000/
+run: demo
+	DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+
+## make test: install the dev dependencies, lint, check migrations, run the whole suite
+test: dev-install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run
+	@if [ -x /usr/bin/chromium ]; then \
+		$(BIN)/pytest; \
+	else \
+		echo; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo "!! /usr/bin/chromium not found: the BROWSER TESTS ARE LEFT OUT.       !!"; \
+		echo "!! Install it (apt-get install chromium) to run them; CI always does. !!"; \
+		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+		echo; \
+		$(BIN)/pytest -m "not browser"; \
+	fi
+
+## make test-postgres: the same suite against the local PostgreSQL server
+test-postgres: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+test-postgres:
+	DATABASE_URL=$(DATABASE_URL) $(MAKE) test
+
+## make browser-deps: Debian's Chromium for the browser tests (needs root)
+browser-deps:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+lint: dev-install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: dev-install
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

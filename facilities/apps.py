@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class FacilitiesConfig(AppConfig):
+    name = "facilities"
+    verbose_name = "IOP facilities"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from .permissions import ensure_curators_group
+
+        # Permissions exist only after post_migrate, so the group is made there too.
+        post_migrate.connect(ensure_curators_group, sender=self)

@@ -1,0 +1,346 @@
+"""The facility data model: listings, and the vocabularies they are described in."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from . import vocabulary as vocab
+from .states import STATE_CHOICES, state_name
+from .text import city_slug, normalize_city
+
+zip_validator = RegexValidator(r"^\d{5}(-\d{4})?$", "Enter a 5-digit ZIP code (or ZIP+4).")
+phone_validator = RegexValidator(
+    r"^[0-9()+.\- ]{7,}(\s*(x|ext\.?)\s*\d+)?$",
+    "Enter a phone number such as 601-555-0100 (an extension like x12 may follow).",
+)
+
+
+class TermQuerySet(models.QuerySet):
+    def in_group(self, group):
+        return self.filter(group=group)
+
+
+class Term(models.Model):
+    """One entry of a vocabulary: a payment option, a population, a level of care..."""
+
+    group = models.CharField(max_length=32, choices=vocab.GROUP_CHOICES, db_index=True)
+    code = models.CharField(
+        max_length=16,
+        validators=[RegexValidator(r"^[A-Z0-9_]+$", "Codes are upper-case letters and digits.")],
+        help_text="Stable code used in URLs and the API (SAMHSA's where one exists).",
+    )
+    label = models.CharField(max_length=120)
+    description = models.CharField(max_length=300, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        help_text="Filtering on the parent also finds this term (VA counts as federal).",
+    )
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    objects = TermQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["group", "sort_order", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "code"], name="term_unique_code_in_group"),
+        ]
+        verbose_name = "vocabulary term"
+
+    def __str__(self):
+        return self.label
+
+    def natural_key(self):
+        return (self.group, self.code)
+
+
+def _terms(group, verbose_name):
+    """A many-to-many field onto one vocabulary group."""
+    return models.ManyToManyField(
+        Term,
+        blank=True,
+        limit_choices_to={"group": group},
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
+class FacilityQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Facility.Status.PUBLISHED)
+
+
+class FacilityManager(models.Manager.from_queryset(FacilityQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Facility(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Entered by a curator"
+        FINDTREATMENT = "findtreatment", "FindTreatment.gov import"
+        DEMO = "demo", "Demo data (fictional)"
+        SYNTHETIC = "synthetic", "Generated (fictional)"
+
+    FICTIONAL_SOURCES = {Source.DEMO, Source.SYNTHETIC}
+
+    # Identity and contact
+    name = models.CharField(max_length=200)
+    program_name = models.CharField("program or site name", max_length=200, blank=True)
+    slug = models.SlugField(
+        max_length=220,
+        unique=True,
+        blank=True,
+        help_text="Set once from the name; the page address.",
+    )
+    street1 = models.CharField("street address", max_length=200, blank=True)
+    street2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    city_key = models.CharField(
+        max_length=100, editable=False, help_text="Normalized city for matching ('saint louis')."
+    )
+    state = models.CharField(max_length=2, choices=STATE_CHOICES)
+    zip = models.CharField("ZIP code", max_length=10, validators=[zip_validator])
+    county = models.CharField(max_length=100, blank=True)
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    location_approximate = models.BooleanField(
+        default=False, help_text="Coordinates are the ZIP code's centre, not the building."
+    )
+    phone = models.CharField(max_length=40, blank=True, validators=[phone_validator])
+    intake_phone = models.CharField(max_length=40, blank=True, validators=[phone_validator])
+    hotline = models.CharField(max_length=40, blank=True, validators=[phone_validator])
+    website = models.URLField(max_length=300, blank=True)
+    email = models.EmailField(blank=True)
+    description = models.TextField(blank=True)
+
+    # Who runs it and what it offers
+    ownership = models.ForeignKey(
+        Term,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        limit_choices_to={"group": vocab.OWNERSHIP},
+        related_name="+",
+        help_text="Facility operation.",
+    )
+    co_occurring = models.BooleanField(
+        "treats co-occurring disorders",
+        default=False,
+        help_text="Treats substance use and mental health disorders together.",
+    )
+    levels_of_care = _terms(vocab.LEVEL_OF_CARE, "levels of care")
+    payment_options = _terms(vocab.PAYMENT, "payment accepted")
+    payment_assistance = _terms(vocab.ASSISTANCE, "payment assistance")
+    populations = _terms(vocab.POPULATION, "populations served")
+    age_groups = _terms(vocab.AGE, "age groups")
+    genders = _terms(vocab.GENDER, "genders accepted")
+    languages = _terms(vocab.LANGUAGE, "languages")
+    medications = _terms(vocab.MEDICATION, "medications")
+    approaches = _terms(vocab.APPROACH, "treatment approaches")
+    therapies = _terms(vocab.THERAPY, "holistic and adjunct therapies")
+    conditions = _terms(vocab.CONDITION, "conditions treated")
+    services = _terms(vocab.SERVICE, "services")
+    accreditations = _terms(vocab.ACCREDITATION, "licensing and accreditation")
+
+    # IOP program details that national locators do not carry
+    hours_per_week_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(40)]
+    )
+    hours_per_week_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(40)]
+    )
+    sessions_per_week = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(14)]
+    )
+    session_length_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(15), MaxValueValidator(600)]
+    )
+    duration_weeks = models.PositiveSmallIntegerField(
+        "typical duration (weeks)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(104)],
+    )
+    offers_daytime = models.BooleanField("daytime sessions", default=False)
+    offers_evening = models.BooleanField("evening sessions", default=False)
+    offers_weekend = models.BooleanField("weekend sessions", default=False)
+    offers_virtual = models.BooleanField("virtual (telehealth) option", default=False)
+    transportation_assistance = models.BooleanField(default=False)
+
+    # Curation
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    verified_at = models.DateField("last verified", null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL)
+    source_key = models.CharField(
+        max_length=100, blank=True, help_text="The record's id in its source (frid for imports)."
+    )
+    source_record = models.JSONField(
+        null=True, blank=True, editable=False, help_text="The raw imported record, for audit."
+    )
+    curated_fields = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Fields a curator has edited; imports never overwrite these.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FacilityManager()
+
+    class Meta:
+        verbose_name_plural = "facilities"
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours_per_week_min__isnull=True)
+                | models.Q(hours_per_week_max__isnull=True)
+                | models.Q(hours_per_week_min__lte=models.F("hours_per_week_max")),
+                name="facility_hours_min_not_above_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True)
+                | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="facility_latitude_in_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="facility_longitude_in_range",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "source_key"],
+                condition=~models.Q(source_key=""),
+                name="facility_unique_source_key",
+            ),
+        ]
+        indexes = [
+            # The searches all start from published listings in a state or city.
+            models.Index(fields=["status", "state", "city_key"], name="facility_state_city"),
+            # Bounding-box prefilter for radius search.
+            models.Index(fields=["latitude", "longitude"], name="facility_lat_lng"),
+            models.Index(fields=["verified_at"], name="facility_verified"),
+            models.Index(fields=["zip"], name="facility_zip"),
+        ]
+
+    def __str__(self):
+        if self.program_name and self.program_name != self.name:
+            return f"{self.name} ({self.program_name})"
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.state = (self.state or "").upper()
+        self.city_key = normalize_city(self.city)
+        if not self.slug:
+            self.slug = self.unique_slug()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("facilities:detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.state:
+            self.state = self.state.upper()
+        low, high = self.hours_per_week_min, self.hours_per_week_max
+        if low is not None and high is not None and low > high:
+            raise ValidationError(
+                {"hours_per_week_max": "The maximum hours must be at least the minimum."}
+            )
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError("Give both latitude and longitude, or neither.")
+
+    def unique_slug(self):
+        base = slugify(f"{self.name} {self.program_name} {self.city} {self.state}")[:200]
+        base = base.strip("-") or "facility"
+        slug, suffix = base, 2
+        while Facility.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, suffix = f"{base}-{suffix}", suffix + 1
+        return slug
+
+    @property
+    def is_fictional(self):
+        return self.source in self.FICTIONAL_SOURCES
+
+    @property
+    def state_name(self):
+        return state_name(self.state)
+
+    @property
+    def city_slug(self):
+        return city_slug(self.city)
+
+    @property
+    def is_stale(self):
+        if not self.verified_at:
+            return True
+        age = timezone.localdate() - self.verified_at
+        return age.days > settings.STALE_AFTER_DAYS
+
+
+class ProblemReport(models.Model):
+    """'Report a problem with this listing': lands in a queue curators work through."""
+
+    class Category(models.TextChoices):
+        PHONE = "phone", "The phone number is wrong"
+        ADDRESS = "address", "The address or location is wrong"
+        CLOSED = "closed", "The facility has closed or no longer offers IOP"
+        SERVICES = "services", "Services, payment or populations are wrong"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="reports")
+    category = models.CharField(max_length=16, choices=Category.choices)
+    message = models.TextField("what is wrong", max_length=2000)
+    contact = models.CharField("your email or phone (optional)", max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    curator_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "created_at"], name="report_queue")]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.facility}"

@@ -1,0 +1,31 @@
+"""The Curators group: what a curator may do in admin, and nothing more."""
+
+from django.contrib.auth.models import Group, Permission
+
+CURATORS_GROUP = "Curators"
+
+# (app_label, codename). Curators keep listings and vocabularies true; they do
+# not delete listings (they archive them) and they do not manage users.
+CURATOR_PERMISSIONS = [
+    ("facilities", "view_facility"),
+    ("facilities", "add_facility"),
+    ("facilities", "change_facility"),
+    ("facilities", "view_term"),
+    ("facilities", "add_term"),
+    ("facilities", "change_term"),
+    ("facilities", "view_problemreport"),
+    ("facilities", "change_problemreport"),
+]
+
+
+def ensure_curators_group(**kwargs):
+    group, _ = Group.objects.get_or_create(name=CURATORS_GROUP)
+    wanted = []
+    for app_label, codename in CURATOR_PERMISSIONS:
+        permission = Permission.objects.filter(
+            content_type__app_label=app_label, codename=codename
+        ).first()
+        if permission is not None:
+            wanted.append(permission)
+    group.permissions.set(wanted)
+    return group

@@ -1,0 +1,109 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from facilities.models import Facility, Term
+from facilities.vocabulary import VOCABULARY
+
+
+def make_facility(**fields):
+    values = {"name": "Hope Recovery", "city": "Jackson", "state": "MS", "zip": "39201"}
+    values.update(fields)
+    return Facility.objects.create(**values)
+
+
+@pytest.mark.django_db
+def test_every_builtin_vocabulary_term_is_present_after_migrate():
+    for group, entries in VOCABULARY.items():
+        codes = set(Term.objects.filter(group=group).values_list("code", flat=True))
+        assert {entry[0] for entry in entries} <= codes, group
+
+
+@pytest.mark.django_db
+def test_federal_family_hangs_under_fed():
+    children = Term.objects.filter(group="ownership", parent__code="FED")
+    assert set(children.values_list("code", flat=True)) == {"VAMC", "DDF", "IH"}
+
+
+@pytest.mark.django_db
+def test_term_codes_are_unique_within_a_group_but_not_across_groups():
+    # MI is military insurance (payment) and motivational interviewing (approach).
+    assert Term.objects.filter(code="MI").count() == 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Term.objects.create(group="payment", code="MI", label="Duplicate")
+
+
+@pytest.mark.django_db
+def test_slug_is_readable_unique_and_stable():
+    first = make_facility(program_name="Evening IOP")
+    second = make_facility(program_name="Evening IOP")
+    assert first.slug == "hope-recovery-evening-iop-jackson-ms"
+    assert second.slug == "hope-recovery-evening-iop-jackson-ms-2"
+    first.name = "Hope Recovery Center"
+    first.save()
+    first.refresh_from_db()
+    assert first.slug == "hope-recovery-evening-iop-jackson-ms"
+
+
+@pytest.mark.django_db
+def test_city_key_matches_spellings_of_the_same_city():
+    a = make_facility(city="St. Louis", state="MO", zip="63101")
+    b = make_facility(city="SAINT LOUIS", state="MO", zip="63101")
+    assert a.city_key == b.city_key == "saint louis"
+    assert a.city_slug == "saint-louis"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("zip", "3920"),
+        ("zip", "ABCDE"),
+        ("state", "XX"),
+        ("phone", "call us"),
+        ("website", "not a url"),
+        ("hours_per_week_min", 0),
+        ("latitude", 123.0),
+    ],
+)
+def test_invalid_values_are_rejected_by_validation(field, value):
+    values = {"name": "X", "city": "Jackson", "state": "MS", "zip": "39201", field: value}
+    facility = Facility(**values)
+    with pytest.raises(ValidationError) as error:
+        facility.full_clean()
+    assert field in error.value.message_dict
+
+
+@pytest.mark.django_db
+def test_hours_minimum_above_maximum_is_rejected_by_clean_and_database():
+    facility = Facility(
+        name="X", city="Jackson", state="MS", zip="39201", hours_per_week_min=12,
+        hours_per_week_max=9,
+    )  # fmt: skip
+    with pytest.raises(ValidationError):
+        facility.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        facility.save()
+
+
+@pytest.mark.django_db
+def test_phone_with_extension_is_valid():
+    facility = Facility(name="X", city="Jackson", state="MS", zip="39201", phone="601-555-0100 x12")
+    facility.full_clean()
+
+
+@pytest.mark.django_db
+def test_published_queryset_hides_drafts_and_archived():
+    make_facility(name="Draft", status=Facility.Status.DRAFT)
+    make_facility(name="Gone", status=Facility.Status.ARCHIVED)
+    live = make_facility(name="Live", status=Facility.Status.PUBLISHED)
+    assert list(Facility.objects.published()) == [live]
+
+
+@pytest.mark.django_db
+def test_source_key_is_unique_per_source():
+    make_facility(source=Facility.Source.FINDTREATMENT, source_key="abc")
+    make_facility(source=Facility.Source.FINDTREATMENT, source_key="")
+    make_facility(source=Facility.Source.FINDTREATMENT, source_key="")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_facility(source=Facility.Source.FINDTREATMENT, source_key="abc")
