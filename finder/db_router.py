@@ -1,15 +1,19 @@
 """Read listings from a PostgreSQL streaming replica, write everything to the primary.
 
-Active only when DATABASE_REPLICA_URL is set (settings add the "replica" alias,
-this router and PrimaryForWritesMiddleware). A replica lags the primary by a
-little, so only reads that can stand that lag go to it:
+Active only when DATABASE_REPLICA_URL is set (settings then add the "replica"
+alias, this router and ReplicaReadsMiddleware). A replica lags the primary a
+little, so the replica is opt-in, only for reads that can stand that lag:
 
-* the public listings and vocabularies (the facilities app); users, sessions,
-  permissions and the admin log stay on the primary, or a fresh login could
-  be "forgotten" on the next request;
-* reads inside a transaction on the primary stay there (read your own writes);
-* requests that write (POST...) and every admin request read from the primary,
-  so a curator never edits a stale copy of a listing.
+* reads made while serving a GET/HEAD request outside /admin/ (searches, listing
+  pages, the API): ReplicaReadsMiddleware marks those requests;
+* and among them only the public listings and vocabularies (the facilities
+  app): users, sessions and permissions stay on the primary, or a fresh login
+  could be "forgotten" on the next request;
+* never inside a transaction on the primary (read your own writes).
+
+Everything else reads from the primary: form posts (a uniqueness check before a
+write must see the latest rows), the admin (a curator never edits a stale
+copy), management commands such as imports, the shell.
 """
 
 import contextvars
@@ -20,31 +24,31 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 REPLICA = "replica"
 REPLICA_APPS = {"facilities"}
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SAFE_METHODS = {"GET", "HEAD"}
 
-_pinned_to_primary = contextvars.ContextVar("pinned_to_primary", default=False)
+_replica_allowed = contextvars.ContextVar("replica_allowed", default=False)
 
 
 @contextmanager
-def use_primary():
-    """Within this block every read goes to the primary."""
-    token = _pinned_to_primary.set(True)
+def use_replica():
+    """Within this block, reads of listings may be served by the replica."""
+    token = _replica_allowed.set(True)
     try:
         yield
     finally:
-        _pinned_to_primary.reset(token)
+        _replica_allowed.reset(token)
 
 
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
         if (
-            REPLICA not in settings.DATABASES
-            or model._meta.app_label not in REPLICA_APPS
-            or _pinned_to_primary.get()
-            or connections[DEFAULT_DB_ALIAS].in_atomic_block
+            _replica_allowed.get()
+            and REPLICA in settings.DATABASES
+            and model._meta.app_label in REPLICA_APPS
+            and not connections[DEFAULT_DB_ALIAS].in_atomic_block
         ):
-            return DEFAULT_DB_ALIAS
-        return REPLICA
+            return REPLICA
+        return DEFAULT_DB_ALIAS
 
     def db_for_write(self, model, **hints):
         return DEFAULT_DB_ALIAS
@@ -58,12 +62,12 @@ class PrimaryReplicaRouter:
         return db == DEFAULT_DB_ALIAS
 
 
-class PrimaryForWritesMiddleware:
+class ReplicaReadsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method not in SAFE_METHODS or request.path.startswith("/admin/"):
-            with use_primary():
+        if request.method in SAFE_METHODS and not request.path.startswith("/admin/"):
+            with use_replica():
                 return self.get_response(request)
         return self.get_response(request)

@@ -138,7 +138,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = database_from_url(os.environ["DATABASE_REPLICA_URL"])
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["finder.db_router.PrimaryReplicaRouter"]
-    MIDDLEWARE.append("finder.db_router.PrimaryForWritesMiddleware")
+    MIDDLEWARE.append("finder.db_router.ReplicaReadsMiddleware")
 
 # Shared cache and sessions keep app servers stateless: with REDIS_URL every
 # gunicorn host sees the same cache; without it each process has its own small

@@ -15,6 +15,13 @@ def database_connection_lost(request):
     raise InterfaceError("connection already closed")
 
 
+def count_listings(request):
+    # A real query, for runs where the database itself is unreachable.
+    from facilities.models import Facility
+
+    return HttpResponse(str(Facility.objects.count()))
+
+
 def crash(request):
     raise ValueError("unexpected")
 
@@ -37,6 +44,8 @@ urlpatterns = [
     path("boom/", database_down),
     path("boom-interface/", database_connection_lost),
     path("api/boom/", database_down),
+    path("count/", count_listings),
+    path("api/count/", count_listings),
     path("crash/", crash),
     path("report/<slug:slug>/", report_that_crashes),
     path("csp-probe/", inline_script_page),
