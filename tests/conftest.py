@@ -1,12 +1,10 @@
 import pytest
+from django.core.cache import cache
 
 
-@pytest.fixture
-def terms(db):
-    """Look up a vocabulary term: terms("payment", "MD")."""
-    from facilities.models import Term
-
-    def get(group, code):
-        return Term.objects.get(group=group, code=code)
-
-    return get
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Cached vocabularies and summaries must not leak between tests.
+    cache.clear()
+    yield
+    cache.clear()
