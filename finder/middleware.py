@@ -6,6 +6,7 @@ import sys
 import time
 import uuid
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
@@ -90,7 +91,9 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DATABASE_ERRORS):
+        # In DEBUG a developer wants the traceback: SQLite reports a missing
+        # migration ("no such table") as an OperationalError too.
+        if isinstance(exception, DATABASE_ERRORS) and not settings.DEBUG:
             return database_unavailable(request, exception)
         return None
 

@@ -97,6 +97,14 @@ def test_a_page_whose_database_is_down_answers_503_with_the_helplines(client, se
 
 
 @pytest.mark.django_db
+def test_in_debug_a_database_error_is_left_to_the_debug_page(client, settings):
+    settings.ROOT_URLCONF = "tests.urls"
+    settings.DEBUG = True
+    with pytest.raises(OperationalError):
+        client.get("/boom/")
+
+
+@pytest.mark.django_db
 def test_an_api_call_whose_database_is_down_answers_503_json(client, settings):
     settings.ROOT_URLCONF = "tests.urls"
     response = client.get("/api/boom/")

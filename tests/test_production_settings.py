@@ -159,6 +159,18 @@ def test_admin_changelist_inline_style_is_allowed_by_its_hash_only(admin_client,
     assert "unsafe-inline" not in response["Content-Security-Policy"]
 
 
+def test_api_docs_views_get_only_what_swagger_ui_and_redoc_need(client, settings):
+    settings.ROOT_URLCONF = "tests.urls"
+    swagger = csp_directives(client.get("/api/docs/")["Content-Security-Policy"])
+    redoc = csp_directives(client.get("/api/redoc/")["Content-Security-Policy"])
+    assert swagger == {**STRICT_DIRECTIVES, "style-src": "'self' 'unsafe-inline'"}
+    assert redoc == {
+        **STRICT_DIRECTIVES,
+        "style-src": "'self' 'unsafe-inline'",
+        "worker-src": "blob:",
+    }
+
+
 @pytest.mark.browser
 def test_csp_stops_an_injected_inline_script_in_the_browser(live_server, settings):
     from playwright.sync_api import sync_playwright
