@@ -75,6 +75,9 @@ class VerificationFilter(admin.SimpleListFilter):
 
 @admin.register(Facility)
 class FacilityAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     list_display = [
         "name",
         "program_name",
@@ -267,7 +270,7 @@ class FacilityAdmin(admin.ModelAdmin):
             return "none"
         # format_html escapes: the record is third-party data.
         text = json.dumps(obj.source_record, indent=2, ensure_ascii=False, sort_keys=True)
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        return format_html('<pre class="source-record">{}</pre>', text)
 
     # Bulk actions: each touches only rows it changes and reports how many.
 
