@@ -37,7 +37,9 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else [data]
+        files = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if not files:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
@@ -100,8 +102,8 @@ def import_view(request, model_admin):
             request, "admin/facilities/facility/import_findtreatment.html", context
         )
 
-    form = UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    if form.is_bound and form.is_valid():
         sources, publish = form.cleaned_data["files"], form.cleaned_data["publish"]
         report = _run(sources, publish, dry_run=True)
         token = secrets.token_urlsafe(16)
