@@ -3,6 +3,7 @@ import datetime
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import ManagementUtility
 from django.db import connections
 
@@ -479,12 +480,28 @@ def test_an_interrupted_import_keeps_whole_listings_only(monkeypatch):
 
     monkeypatch.setattr(findtreatment.MatchIndex, "add", add_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        import_paths([SAMPLE])
+        FindTreatmentImporter(batch_size=2).run([("sample.json", SAMPLE.read_bytes())])
+    # The first batch of two was committed; the third listing went with its batch.
     assert Facility.objects.count() == 2
     assert not Facility.objects.filter(pk=calls[2]).exists()
     monkeypatch.undo()
     status, out, _ = run_import(SAMPLE)  # running again finishes the job
     assert "created 10, updated 0, unchanged 2" in out
+
+
+def test_a_listing_the_database_refuses_is_rejected_alone(monkeypatch):
+    real_validate = findtreatment._validate
+
+    def refuse_fair_winds(facility):
+        if facility.name == "Fair Winds":
+            raise ValidationError({"website": "Enter a valid URL."})
+        real_validate(facility)
+
+    monkeypatch.setattr(findtreatment, "_validate", refuse_fair_winds)
+    status, out, _ = run_import(SAMPLE)
+    assert status == 1
+    assert f"REJECTED: {SAMPLE} row 12: not saved: Enter a valid URL." in out
+    assert Facility.objects.count() == 11
 
 
 # --- Dry run and progress ----------------------------------------------------------------

@@ -31,11 +31,12 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import URLValidator
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from .. import vocabulary as vocab
 from ..geo import zip_centroid
@@ -566,6 +567,37 @@ class _DryRunRollback(Exception):
     pass
 
 
+@lru_cache(maxsize=1)
+def _links_sql():
+    """One query for a listing's terms in all its vocabularies (13 through tables)."""
+    selects = []
+    for position, name in enumerate(M2M_FIELDS):
+        field_ = Facility._meta.get_field(name)
+        through = field_.remote_field.through._meta
+        facility_column = through.get_field(field_.m2m_field_name()).column
+        term_column = through.get_field(field_.m2m_reverse_field_name()).column
+        selects.append(
+            f"SELECT {position}, {term_column} FROM {through.db_table} "  # noqa: S608
+            f"WHERE {facility_column} = %s"
+        )
+    return " UNION ALL ".join(selects)
+
+
+def _linked_term_ids(facility):
+    links = {name: set() for name in M2M_FIELDS}
+    with connection.cursor() as cursor:
+        cursor.execute(_links_sql(), [facility.pk] * len(M2M_FIELDS))
+        for position, term_id in cursor.fetchall():
+            links[M2M_FIELDS[position]].add(term_id)
+    return links
+
+
+def _validate(facility):
+    """The model's field validators and clean(); the database enforces the constraints."""
+    facility.clean_fields(exclude=["slug", "ownership", "verified_by"])
+    facility.clean()
+
+
 class MatchIndex:
     """Who is who: frid, creation key and current key -> listing id, loaded once per run."""
 
@@ -604,10 +636,13 @@ class MatchIndex:
 class FindTreatmentImporter:
     """`FindTreatmentImporter(publish=True).run([(name, content)], dry_run=False)`."""
 
-    def __init__(self, publish=False, progress=None, progress_every=500, mapping=None):
+    def __init__(
+        self, publish=False, progress=None, progress_every=500, mapping=None, batch_size=100
+    ):
         self.publish = publish
         self.progress = progress or (lambda message: None)
         self.progress_every = progress_every
+        self.batch_size = batch_size
         self.mapping = mapping or Mapping.load()
 
     def run(self, sources, dry_run=False, problems=()):
@@ -674,17 +709,25 @@ class FindTreatmentImporter:
         for target in vocabulary.missing_targets:
             report.warnings.append(f"mapping target {target} is not in the vocabulary")
         index = MatchIndex()
-        for done, rows in enumerate(groups, start=1):
-            self._count_labels(rows, vocabulary, report)
-            report.listings += 1
-            try:
-                with transaction.atomic():
-                    self._import_group(rows, vocabulary, index, report)
-            except (ValidationError, DatabaseError) as error:
-                reason = "; ".join(getattr(error, "messages", None) or [str(error)])
-                report.reject(", ".join(row.where for row in rows), f"not saved: {reason}")
-            if done % self.progress_every == 0 or done == len(groups):
-                self.progress(f"{done}/{len(groups)} listings processed")
+        done = 0
+        for start in range(0, len(groups), self.batch_size):
+            # A commit per batch (committing each listing costs more than writing it), a
+            # savepoint per listing: a bad listing is undone alone, an interrupted run
+            # leaves whole listings only, and running it again finishes the job.
+            with transaction.atomic():
+                for rows in groups[start : start + self.batch_size]:
+                    self._count_labels(rows, vocabulary, report)
+                    report.listings += 1
+                    try:
+                        with transaction.atomic():
+                            self._import_group(rows, vocabulary, index, report)
+                    except (ValidationError, DatabaseError) as error:
+                        reason = "; ".join(getattr(error, "messages", None) or [str(error)])
+                        where = ", ".join(row.where for row in rows)
+                        report.reject(where, f"not saved: {reason}")
+                    done += 1
+                    if done % self.progress_every == 0 or done == len(groups):
+                        self.progress(f"{done}/{len(groups)} listings processed")
 
     def _import_group(self, rows, vocabulary, index, report):
         frids = sorted({frid for row in rows for frid in row.frids})
@@ -715,10 +758,17 @@ class FindTreatmentImporter:
             **derived.values,
         )
         facility.latitude, facility.longitude, facility.location_approximate = derived.location
-        facility.full_clean()
+        _validate(facility)
         facility.save()
         for name, ids in derived.m2m.items():
-            getattr(facility, name).set(ids)
+            if ids:  # a new listing has no links yet: insert them without reading first
+                field_ = Facility._meta.get_field(name)
+                through = field_.remote_field.through
+                through.objects.bulk_create(
+                    through(**{f"{field_.m2m_field_name()}_id": facility.pk,
+                               f"{field_.m2m_reverse_field_name()}_id": term_id})
+                    for term_id in sorted(ids)
+                )  # fmt: skip
         index.add(facility, frids)
         report.created.append(f"{facility} ({facility.slug})")
 
@@ -774,8 +824,9 @@ class FindTreatmentImporter:
             facility.location_approximate = approximate
 
         m2m_changes = {}
+        linked = _linked_term_ids(facility)
         for field_name, ids in derived.m2m.items():
-            current_ids = set(getattr(facility, field_name).values_list("pk", flat=True))
+            current_ids = linked[field_name]
             current_codes = {vocabulary.code_of.get(pk, str(pk)) for pk in current_ids}
             new_codes = {vocabulary.code_of[pk] for pk in ids}
             if current_ids != ids and consider(
@@ -789,7 +840,7 @@ class FindTreatmentImporter:
         if not changed:
             report.unchanged.append(name)
             return
-        facility.full_clean()
+        _validate(facility)
         facility.save()
         for field_name, ids in m2m_changes.items():
             getattr(facility, field_name).set(ids)
