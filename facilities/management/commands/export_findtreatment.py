@@ -34,11 +34,11 @@ class Command(BaseCommand):
             listings = listings.filter(state=state)
         if status != "any":
             listings = listings.filter(status=status)
-        text = json.dumps(export_page(listings), indent=1, ensure_ascii=False) + "\n"
+        page = export_page(listings)
+        text = json.dumps(page, indent=1, ensure_ascii=False) + "\n"
         if output:
             with open(output, "w", encoding="utf-8") as handle:
                 handle.write(text)
-            count = text.count('"_irow"')
-            self.stderr.write(f"Wrote {count} listing(s) to {output}.")
+            self.stderr.write(f"Wrote {page['recordCount']} listing(s) to {output}.")
         else:
             self.stdout.write(text, ending="")
