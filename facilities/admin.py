@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from .admin_import import FindTreatmentImportMixin
 from .models import Facility, ProblemReport, Term
 
 TERM_FIELDS = [
@@ -74,7 +75,8 @@ class VerificationFilter(admin.SimpleListFilter):
 
 
 @admin.register(Facility)
-class FacilityAdmin(admin.ModelAdmin):
+# FindTreatmentImportMixin comes first: it adds the import page (Facilities -> Import).
+class FacilityAdmin(FindTreatmentImportMixin, admin.ModelAdmin):
     class Media:
         css = {"all": ["css/admin.css"]}
 
