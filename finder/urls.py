@@ -7,5 +7,6 @@ admin.site.index_title = "Listings and vocabularies"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("facilities.api.urls")),
     path("", include("facilities.urls")),
 ]
