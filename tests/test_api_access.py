@@ -48,6 +48,12 @@ def test_anonymous_callers_are_counted_by_address(client, settings):
     assert client.get(LIST, REMOTE_ADDR="10.0.0.2").status_code == 200
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_throttle(client, settings):
+    settings.API_ANON_RATE = "1/min"
+    assert client.get(LIST, HTTP_X_FORWARDED_FOR="1.1.1.1").status_code == 200
+    assert client.get(LIST, HTTP_X_FORWARDED_FOR="2.2.2.2").status_code == 429
+
+
 def test_a_key_gets_its_own_higher_allowance(client, settings, partner_key):
     settings.API_ANON_RATE = "2/min"
     settings.API_KEY_RATE = "5/min"
@@ -249,6 +255,13 @@ def test_detail_304_and_csv_etag_differs_from_json(client):
     etag = client.get(path)["ETag"]
     assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
     assert client.get(LIST)["ETag"] != client.get(LIST, {"format": "csv"})["ETag"]
+
+
+def test_head_answers_headers_only(client):
+    make_facility()
+    response = client.head(LIST)
+    assert response.status_code == 200 and response.content == b""
+    assert response["ETag"] == client.get(LIST)["ETag"]
 
 
 def test_errors_are_not_cached(client):
