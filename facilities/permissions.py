@@ -15,6 +15,10 @@ CURATOR_PERMISSIONS = [
     ("facilities", "change_term"),
     ("facilities", "view_problemreport"),
     ("facilities", "change_problemreport"),
+    # Partner API keys: curators hand them out and revoke them (keys are never deleted).
+    ("rest_framework_api_key", "view_apikey"),
+    ("rest_framework_api_key", "add_apikey"),
+    ("rest_framework_api_key", "change_apikey"),
 ]
 
 

@@ -5,6 +5,7 @@ variables with safe defaults: with nothing set you get a local SQLite site.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -62,8 +63,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "rest_framework_api_key",
     "django_filters",
     "csp",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "facilities",
 ]
 
@@ -76,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "finder.csp.CSPMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -232,6 +238,10 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Proxies in front of the site; 0 trusts no X-Forwarded-For (a client could fake it to
+    # escape the API throttle). Behind one reverse proxy set API_NUM_PROXIES=1.
+    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
 }
 
 # One JSON object per line in production (for the log pipeline), readable text on a
@@ -262,3 +272,28 @@ LOGGING = {
 
 # Listings not verified for this many days show as stale in admin.
 STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "365"))
+
+# Partner API (facilities/api). Throttle rates are "N/period", period s, min, hour or day.
+API_ANON_RATE = os.environ.get("API_ANON_RATE", "60/min")
+API_KEY_RATE = os.environ.get("API_KEY_RATE", "1000/min")
+for _rate in (API_ANON_RATE, API_KEY_RATE):
+    if not re.fullmatch(r"\d+/(s|sec|m|min|h|hour|d|day)", _rate):
+        raise ImproperlyConfigured(f"API throttle rate {_rate!r} is not like 60/min.")
+# Any site may read the API from a browser; nothing else is open to other origins.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "if-none-match", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Content-Disposition"]
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IOP Finder API",
+    "DESCRIPTION": "Read-only listings of intensive outpatient programs, with the same "
+    "filters as the search page. See the README's API section.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}

@@ -7,6 +7,7 @@ admin.site.index_title = "Listings and vocabularies"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("facilities.api.urls")),
     path("", include("facilities.urls")),
 ]
 

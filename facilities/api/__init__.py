@@ -1,0 +1,1 @@
+"""The partner API: read-only JSON, CSV and GeoJSON under /api/v1/, filtered like the pages."""

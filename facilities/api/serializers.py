@@ -1,0 +1,249 @@
+"""What a facility looks like in the API.
+
+List items carry vocabulary codes (look labels up once from vocabularies/);
+the detail carries {code, label} pairs. Both read prefetched relations only
+(selectors.for_list / for_detail), so the query count does not grow with the page.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from ..models import Facility, Term
+
+
+class TermSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Term
+        fields = ["code", "label"]
+
+
+def codes(**kwargs):
+    return serializers.SlugRelatedField(slug_field="code", many=True, read_only=True, **kwargs)
+
+
+class IopSerializer(serializers.ModelSerializer):
+    """Program details national locators do not carry (null when not known)."""
+
+    daytime = serializers.BooleanField(source="offers_daytime")
+    evening = serializers.BooleanField(source="offers_evening")
+    weekend = serializers.BooleanField(source="offers_weekend")
+    virtual = serializers.BooleanField(source="offers_virtual")
+
+    class Meta:
+        model = Facility
+        fields = [
+            "hours_per_week_min",
+            "hours_per_week_max",
+            "sessions_per_week",
+            "session_length_minutes",
+            "duration_weeks",
+            "daytime",
+            "evening",
+            "weekend",
+            "virtual",
+        ]
+
+
+class FacilityListSerializer(serializers.ModelSerializer):
+    ownership = TermSerializer(read_only=True, allow_null=True)
+    levels_of_care = codes()
+    payment_options = codes()
+    financial_assistance = serializers.SerializerMethodField(
+        help_text="Offers a sliding fee scale or other payment assistance."
+    )
+    populations = codes()
+    iop = IopSerializer(source="*", read_only=True)
+    url = serializers.SerializerMethodField(help_text="The listing's public page.")
+    distance_miles = serializers.SerializerMethodField(
+        help_text="Miles from the `near` place (to 0.1 mile); null without `near`."
+    )
+    fictional = serializers.BooleanField(
+        source="is_fictional", read_only=True, help_text="Demo or generated data, not a real place."
+    )
+
+    class Meta:
+        model = Facility
+        fields = [
+            "id",
+            "slug",
+            "name",
+            "program_name",
+            "street1",
+            "street2",
+            "city",
+            "state",
+            "zip",
+            "latitude",
+            "longitude",
+            "location_approximate",
+            "distance_miles",
+            "phone",
+            "intake_phone",
+            "website",
+            "ownership",
+            "co_occurring",
+            "levels_of_care",
+            "payment_options",
+            "financial_assistance",
+            "populations",
+            "iop",
+            "url",
+            "verified_at",
+            "updated_at",
+            "fictional",
+        ]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_financial_assistance(self, facility):
+        return bool(facility.payment_assistance.all())
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, facility):
+        url = facility.get_absolute_url()
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+    @extend_schema_field({"type": "number", "format": "double", "nullable": True})
+    def get_distance_miles(self, facility):
+        distance = getattr(facility, "distance_miles", None)
+        return round(distance, 1) if distance is not None else None
+
+
+def labelled(**kwargs):
+    return TermSerializer(many=True, read_only=True, **kwargs)
+
+
+class FacilityDetailSerializer(FacilityListSerializer):
+    state_name = serializers.CharField(read_only=True)
+    levels_of_care = labelled()
+    payment_options = labelled()
+    payment_assistance = labelled()
+    populations = labelled()
+    age_groups = labelled()
+    genders = labelled()
+    languages = labelled()
+    medications = labelled()
+    approaches = labelled()
+    therapies = labelled()
+    conditions = labelled()
+    services = labelled()
+    accreditations = labelled()
+
+    class Meta(FacilityListSerializer.Meta):
+        fields = [
+            name for name in FacilityListSerializer.Meta.fields if name != "distance_miles"
+        ] + [
+            "state_name",
+            "county",
+            "hotline",
+            "email",
+            "description",
+            "transportation_assistance",
+            "payment_assistance",
+            "age_groups",
+            "genders",
+            "languages",
+            "medications",
+            "approaches",
+            "therapies",
+            "conditions",
+            "services",
+            "accreditations",
+        ]
+
+
+# Shapes of the other endpoints, for the schema (the views build plain dicts).
+
+
+class VocabularyTermSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField()
+    parent = serializers.CharField(
+        allow_null=True, help_text="Filtering on the parent code also finds this term."
+    )
+
+
+class VocabularyGroupSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    label = serializers.CharField()
+    parameter = serializers.CharField(
+        allow_null=True, help_text="The facilities/ filter that takes these codes, if any."
+    )
+    field = serializers.CharField(
+        allow_null=True, help_text="The facility field that lists these codes."
+    )
+    terms = VocabularyTermSerializer(many=True)
+
+
+class VocabulariesSerializer(serializers.Serializer):
+    groups = VocabularyGroupSerializer(many=True)
+
+
+class StateCountSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    facility_count = serializers.IntegerField()
+    facilities_url = serializers.URLField()
+    summary_url = serializers.URLField()
+
+
+class StatesSerializer(serializers.Serializer):
+    results = StateCountSerializer(many=True)
+
+
+class CityCountSerializer(serializers.Serializer):
+    city = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class StateSummarySerializer(serializers.Serializer):
+    state = serializers.CharField()
+    state_name = serializers.CharField()
+    facility_count = serializers.IntegerField()
+    ownership = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Listings by ownership code; FED includes VAMC, DDF and IH.",
+    )
+    co_occurring_count = serializers.IntegerField()
+    payment_options = serializers.DictField(child=serializers.IntegerField())
+    financial_assistance_count = serializers.IntegerField()
+    populations = serializers.DictField(child=serializers.IntegerField())
+    cities = CityCountSerializer(many=True, help_text="Cities with the most listings.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+def constant(value):
+    """A string field that is always `value` (documented inline, not as a shared enum)."""
+    field_class = type(f"Constant{value}Field", (serializers.CharField,), {})
+    extend_schema_field({"type": "string", "pattern": f"^{value}$"})(field_class)
+    return field_class(read_only=True, default=value)
+
+
+class GeoJSONPointSerializer(serializers.Serializer):
+    type = constant("Point")
+    coordinates = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        help_text="[longitude, latitude]",
+    )
+
+
+class GeoJSONFeatureSerializer(serializers.Serializer):
+    type = constant("Feature")
+    id = serializers.IntegerField()
+    geometry = GeoJSONPointSerializer(allow_null=True, help_text="null when not located.")
+    properties = FacilityListSerializer()
+
+
+@extend_schema_serializer(many=False)  # one collection, not a page of them
+class GeoJSONFeatureCollectionSerializer(serializers.Serializer):
+    """Every matching listing (not a page), streamed."""
+
+    type = constant("FeatureCollection")
+    features = GeoJSONFeatureSerializer(many=True)

@@ -1,0 +1,399 @@
+"""Read-only API views. Filtering is facilities.filters.FacilityFilterSet, as on the pages."""
+
+from django.db.models import Count
+from django.http import Http404, StreamingHttpResponse
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
+from rest_framework import generics
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from .. import exports, selectors
+from .. import vocabulary as vocab
+from ..filters import FacilityFilterSet, TermFilter
+from ..models import Facility, Term
+from ..states import STATE_CHOICES, STATES
+from . import schema  # noqa: F401  (registers the schema extensions)
+from .auth import ApiKeyAuthentication
+from .caching import Validators
+from .errors import api_exception_handler
+from .filtering import FacilityPagination, StrictFilterBackend
+from .renderers import CSVRenderer, GeoJSONRenderer, StreamedRenderer, geojson_chunks
+from .schema import FilteredSchema
+from .serializers import (
+    FacilityDetailSerializer,
+    FacilityListSerializer,
+    GeoJSONFeatureCollectionSerializer,
+    StatesSerializer,
+    StateSummarySerializer,
+    VocabulariesSerializer,
+)
+from .throttling import AnonymousRateThrottle, ApiKeyRateThrottle
+
+JSON = schema.JSON
+
+
+class ApiView(generics.GenericAPIView):
+    """Shared by every endpoint: GET only, optional API key, throttled, JSON errors, ETags."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonymousRateThrottle, ApiKeyRateThrottle]
+    renderer_classes = [JSONRenderer]
+    http_method_names = ["get", "head", "options"]
+    validators = None
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:  # ?format= names no renderer of this view
+            offered = [renderer.format for renderer in self.get_renderers()]
+            raise ValidationError(
+                {
+                    "format": [f'Unknown format "{request.query_params.get("format")}".'],
+                    "allowed": {"format": offered},
+                }
+            ) from None
+
+    def not_modified(self, request):
+        """Set this answer's ETag/Last-Modified; a 304 if the client already has it."""
+        self.validators = Validators(request, request.accepted_media_type)
+        return self.validators.not_modified(request)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        if isinstance(response, Response) and (
+            response.exception or isinstance(renderer, StreamedRenderer)
+        ):
+            # Errors (and OPTIONS metadata) are JSON whatever format was asked for.
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSON
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.validators is not None and response.status_code == 200:
+            self.validators.apply(response)
+        return response
+
+    def filtered(self, queryset):
+        return self.filter_queryset(queryset)
+
+
+LIST_DESCRIPTION = """
+Published listings matching the filters, 20 a page (`page_size` up to 100).
+
+Filters mean what they mean on the search page: several values of one parameter
+are OR (`payment=MD&payment=MC`: Medicaid or Medicare), different parameters are
+AND. Unlike the search page, nothing is assumed: without `level_of_care=OIT` you
+get every level of care. Unknown parameters are ignored; a bad value of a known
+one is a 400 naming the parameter and what it allows.
+
+`near` (with optional `radius`, default 25 miles) keeps listings within that
+distance, sorts them nearest first and fills in `distance_miles`.
+
+`format=csv` and `format=geojson` return **every** matching listing in one
+streamed file instead of a page.
+
+Common searches:
+
+* Every IOP in Mississippi that takes Medicaid:
+  `/api/v1/facilities/?level_of_care=OIT&state=MS&payment=MD`
+* The same as CSV: `/api/v1/facilities/?level_of_care=OIT&state=MS&payment=MD&format=csv`
+* IOPs within 50 miles of ZIP 38655, nearest first:
+  `/api/v1/facilities/?level_of_care=OIT&near=38655&radius=50`
+* IOPs for veterans with evening sessions:
+  `/api/v1/facilities/?level_of_care=OIT&population=VET&evening=true`
+"""
+
+# One item: drf-spectacular wraps it in a page.
+LIST_ITEM_EXAMPLE = {
+    "id": 42,
+    "slug": "magnolia-recovery-oxford-iop-oxford-ms",
+    "name": "Magnolia Recovery",
+    "program_name": "Oxford IOP",
+    "street1": "100 Jackson Ave",
+    "street2": "",
+    "city": "Oxford",
+    "state": "MS",
+    "zip": "38655",
+    "latitude": 34.3665,
+    "longitude": -89.5192,
+    "location_approximate": False,
+    "distance_miles": 3.2,
+    "phone": "662-555-0100",
+    "intake_phone": "",
+    "website": "https://example.org/",
+    "ownership": {"code": "PVTN", "label": "Private non-profit"},
+    "co_occurring": True,
+    "levels_of_care": ["OIT", "ORT"],
+    "payment_options": ["MD", "PI", "SF"],
+    "financial_assistance": True,
+    "populations": ["VET"],
+    "iop": {
+        "hours_per_week_min": 9,
+        "hours_per_week_max": 12,
+        "sessions_per_week": 3,
+        "session_length_minutes": 180,
+        "duration_weeks": 8,
+        "daytime": False,
+        "evening": True,
+        "weekend": False,
+        "virtual": True,
+    },
+    "url": "https://iopfinder.example/facilities/magnolia-recovery-oxford-iop-oxford-ms/",
+    "verified_at": "2026-03-02",
+    "updated_at": "2026-03-02T15:04:05.123456-05:00",
+    "fictional": True,
+}
+
+
+@extend_schema(
+    summary="Search listings",
+    description=LIST_DESCRIPTION,
+    parameters=[schema.FORMAT_PARAMETER],
+    responses={
+        (200, JSON): OpenApiResponse(
+            FacilityListSerializer(many=True),
+            examples=[OpenApiExample("IOPs near Oxford, MS", value=LIST_ITEM_EXAMPLE)],
+        ),
+        (200, "text/csv"): OpenApiResponse(
+            OpenApiTypes.STR,
+            description="Every matching listing, streamed; vocabulary codes joined with ';'.",
+        ),
+        (200, "application/geo+json"): GeoJSONFeatureCollectionSerializer,
+        **schema.NOT_MODIFIED,
+        **schema.BAD_FILTER,
+        (404, JSON): schema.error("The page is past the last one."),
+        **schema.COMMON_ERRORS,
+    },
+)
+class FacilityList(ApiView, generics.ListAPIView):
+    serializer_class = FacilityListSerializer
+    filter_backends = [StrictFilterBackend]
+    filterset_class = FacilityFilterSet
+    pagination_class = FacilityPagination
+    renderer_classes = [JSONRenderer, CSVRenderer, GeoJSONRenderer]
+
+    def get_queryset(self):
+        return selectors.published_facilities()
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filtered(self.get_queryset())  # a bad filter is a 400 before anything
+        not_modified = self.not_modified(request)
+        if not_modified:
+            return not_modified
+        file_format = request.accepted_renderer.format
+        if file_format == "csv":
+            base_url = request.build_absolute_uri("/").rstrip("/")
+            return self.streamed(
+                exports.csv_lines(queryset, base_url), "text/csv; charset=utf-8", "csv"
+            )
+        if file_format == "geojson":
+            serializer = self.get_serializer()
+            chunks = geojson_chunks(selectors.for_list(queryset), serializer.to_representation)
+            return self.streamed(chunks, "application/geo+json", "geojson")
+        page = self.paginate_queryset(selectors.for_list(queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def streamed(self, chunks, content_type, extension):
+        response = StreamingHttpResponse(chunks, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="facilities.{extension}"'
+        patch_vary_headers(response, ["Accept"])
+        self.validators.apply(response)
+        return response
+
+
+@extend_schema(
+    summary="One listing",
+    description="A published listing with everything known about it, codes with labels.",
+    responses={
+        (200, JSON): FacilityDetailSerializer,
+        **schema.NOT_MODIFIED,
+        (404, JSON): schema.error("No published listing has this id."),
+        **schema.COMMON_ERRORS,
+    },
+)
+class FacilityDetail(ApiView, generics.RetrieveAPIView):
+    serializer_class = FacilityDetailSerializer
+
+    def get_queryset(self):
+        return selectors.for_detail(selectors.published_facilities())
+
+    def retrieve(self, request, *args, **kwargs):
+        not_modified = self.not_modified(request)
+        if not_modified:
+            return not_modified
+        facility = self.get_queryset().filter(pk=kwargs["pk"]).first()
+        if facility is None:
+            raise NotFound(f"No published listing has id {kwargs['pk']}.")
+        return Response(self.get_serializer(facility).data)
+
+
+def _group_parameters():
+    return {
+        flt.group: name
+        for name, flt in FacilityFilterSet.base_filters.items()
+        if isinstance(flt, TermFilter)
+    }
+
+
+def _group_fields():
+    """{vocabulary group: the Facility field holding its terms}."""
+    fields = {}
+    for field in Facility._meta.get_fields():
+        if getattr(field, "related_model", None) is Term and field.concrete:
+            group = (field.remote_field.limit_choices_to or {}).get("group")
+            if group:
+                fields[group] = field.name
+    return fields
+
+
+@extend_schema(
+    summary="Vocabularies",
+    description="Every code group with its codes, labels and descriptions, so nothing needs "
+    "hard-coding. `parameter` is the facilities/ filter taking the group's codes.",
+    responses={(200, JSON): VocabulariesSerializer, **schema.NOT_MODIFIED, **schema.COMMON_ERRORS},
+)
+class Vocabularies(ApiView):
+    def get(self, request):
+        not_modified = self.not_modified(request)
+        if not_modified:
+            return not_modified
+        terms, parameters, fields = selectors.vocabulary(), _group_parameters(), _group_fields()
+        groups = [
+            {
+                "group": group,
+                "label": label,
+                "parameter": parameters.get(group),
+                "field": fields.get(group),
+                "terms": [
+                    {key: term[key] for key in ("code", "label", "description", "parent")}
+                    for term in terms.get(group, [])
+                ],
+            }
+            for group, label in vocab.GROUP_CHOICES
+        ]
+        return Response({"groups": groups})
+
+
+def _state_links(request, code):
+    facilities = reverse("api:facility-list") + f"?state={code}"
+    summary = reverse("api:state-summary", args=[code])
+    return request.build_absolute_uri(facilities), request.build_absolute_uri(summary)
+
+
+@extend_schema(
+    summary="States",
+    description="Every state and territory with how many published listings match the "
+    "filters (all listings without filters; `level_of_care=OIT` counts IOPs).",
+    responses={
+        (200, JSON): StatesSerializer,
+        **schema.NOT_MODIFIED,
+        **schema.BAD_FILTER,
+        **schema.COMMON_ERRORS,
+    },
+)
+class StateList(ApiView):
+    schema = FilteredSchema()
+    filter_backends = [StrictFilterBackend]
+    filterset_class = FacilityFilterSet
+
+    def get_queryset(self):
+        return selectors.published_facilities()
+
+    def get(self, request):
+        matching = self.filtered(self.get_queryset())
+        not_modified = self.not_modified(request)
+        if not_modified:
+            return not_modified
+        counts = dict(
+            Facility.objects.filter(pk__in=matching.values("pk"))
+            .order_by()
+            .values_list("state")
+            .annotate(count=Count("id"))
+        )
+        results = []
+        for code, name in STATE_CHOICES:
+            facilities_url, summary_url = _state_links(request, code)
+            results.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "facility_count": counts.get(code, 0),
+                    "facilities_url": facilities_url,
+                    "summary_url": summary_url,
+                }
+            )
+        return Response({"results": results})
+
+
+@extend_schema(
+    summary="State summary",
+    description="The state guide's figures for the state's published listings matching the "
+    "filters: `?level_of_care=OIT` gives the IOP summary. FED counts VA, Defense and IHS "
+    "facilities too; each facility counts once. The state in the path replaces any "
+    "`state` parameter.",
+    parameters=[
+        OpenApiParameter(
+            "state_code",
+            str,
+            OpenApiParameter.PATH,
+            enum=sorted(STATES),
+            description="Two-letter USPS code (case does not matter).",
+        )
+    ],
+    responses={
+        (200, JSON): StateSummarySerializer,
+        **schema.NOT_MODIFIED,
+        **schema.BAD_FILTER,
+        (404, JSON): schema.error("Unknown state code."),
+        **schema.COMMON_ERRORS,
+    },
+)
+class StateSummary(ApiView):
+    schema = FilteredSchema()
+    filter_backends = [StrictFilterBackend]
+    filterset_class = FacilityFilterSet
+    ignored_filter_parameters = ("state",)
+
+    def get_queryset(self):
+        return selectors.published_facilities()
+
+    def get(self, request, state_code):
+        code = state_code.upper()
+        if code not in STATES:
+            raise NotFound({"detail": f'Unknown state "{state_code}".', "allowed": sorted(STATES)})
+        matching = self.filtered(self.get_queryset().filter(state=code))
+        not_modified = self.not_modified(request)
+        if not_modified:
+            return not_modified
+        figures = selectors.summary(Facility.objects.filter(pk__in=matching.values("pk")))
+        return Response({"state": code, "state_name": STATES[code], **figures})
+
+
+@extend_schema(exclude=True)
+class ApiIndex(ApiView):
+    def get(self, request):
+        def url(name):
+            return request.build_absolute_uri(reverse(name))
+
+        return Response(
+            {
+                "facilities": url("api:facility-list"),
+                "vocabularies": url("api:vocabularies"),
+                "states": url("api:state-list"),
+                "schema": url("api:schema"),
+                "docs": url("api:docs"),
+                "redoc": url("api:redoc"),
+            }
+        )
