@@ -26,7 +26,9 @@ def test_curators_group_holds_no_user_management_or_delete_permission():
     codenames = set(group.permissions.values_list("content_type__app_label", "codename"))
     assert ("facilities", "change_facility") in codenames
     assert ("facilities", "add_term") in codenames
-    assert not {app for app, _codename in codenames} - {"facilities"}
+    # Besides listings and vocabularies, curators hand out partner API keys.
+    assert not {app for app, _codename in codenames} - {"facilities", "rest_framework_api_key"}
+    assert ("rest_framework_api_key", "add_apikey") in codenames
     assert not {codename for _app, codename in codenames if codename.startswith("delete_")}
 
 
@@ -54,10 +56,10 @@ def test_curator_cannot_edit_their_own_account_or_group(curator_client, curator)
     assert not curator.is_superuser
 
 
-def test_admin_index_shows_curator_only_the_facilities_app(curator_client):
+def test_admin_index_shows_curator_only_listings_and_api_keys(curator_client):
     response = curator_client.get(reverse("admin:index"))
     apps = {app["app_label"] for app in response.context["app_list"]}
-    assert apps == {"facilities"}
+    assert apps == {"facilities", "rest_framework_api_key"}
 
 
 def test_curator_has_no_delete_action_and_cannot_delete_a_listing(curator_client, facility):
