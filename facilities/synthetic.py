@@ -156,7 +156,10 @@ def _state_cities():
 
     Built from STANDARD, active ZIPs (no PO boxes, no single-company ZIPs) with
     the coordinates geo uses, so a generated listing sits where the search
-    places its ZIP. A city weighs as many ZIPs as it has: big cities get more.
+    places its ZIP. A city with n ZIPs weighs n ** 1.5: big cities get more
+    listings. (Weighing n put 94% of Mississippi's listings in towns of one
+    or two ZIPs and 3% in Jackson; this puts Jackson near 9%, Houston near 22%
+    of Texas.)
     """
     points = geo._zip_table()
     cities = {}
@@ -179,7 +182,7 @@ def _state_cities():
         city = (entry["name"], entry["county"], area_code, entry["zips"])
         by_state.setdefault(state, []).append(city)
     return {
-        state: (rows, list(accumulate(len(city[3]) for city in rows)))
+        state: (rows, list(accumulate(len(city[3]) ** 1.5 for city in rows)))
         for state, rows in by_state.items()
     }
 
