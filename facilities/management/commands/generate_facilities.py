@@ -1,12 +1,12 @@
 """Generate clearly fictional facility listings, fast, for benchmarks and the demo fixture.
 
     manage.py generate_facilities --count 100000 --seed 1 --replace
-    manage.py generate_facilities --seed 2026 --source demo --iop-share 0.8 \\
-        --states MS:30,VA:20,... --as-of 2026-11-22 --fixture fixtures/demo_facilities.json
+    make demo-fixture     # the demo fixture: --source demo --fixture ... (see the Makefile)
 
-Rows go in with bulk_create, a batch at a time, followed by the batch's
+Listings go in with bulk_create, a batch at a time, followed by the batch's
 many-to-many rows; Facility.save() never runs, so the slug and city_key it
-would set are computed by the generator.
+would set are computed by the generator. All in one transaction: an
+interrupted run leaves nothing behind.
 """
 
 import datetime
@@ -114,6 +114,8 @@ class Command(BaseCommand):
             count = sum(states.values())
         if count < 0:
             raise CommandError("--count cannot be negative.")
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
         if not 0 <= options["iop_share"] <= 1:
             raise CommandError("--iop-share is a share between 0 and 1.")
 
