@@ -1,0 +1,267 @@
+"""The one FilterSet: the search page, the CSV export and the API all filter with it.
+
+Parameter names and meanings are public (URLs and the partner API). Several
+values of one parameter mean OR (payment=MD&payment=MI: Medicaid or military
+insurance); different parameters combine with AND.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import F, Q
+
+from . import geo, selectors
+from . import vocabulary as vocab
+from .models import Facility
+from .states import STATE_CHOICES
+from .text import normalize_city
+
+MAX_RADIUS_MILES = 500
+DEFAULT_RADIUS_MILES = 25
+
+BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+ORDERING_CHOICES = [
+    ("distance", "Distance (nearest first)"),
+    ("name", "Name (A-Z)"),
+    ("verified", "Recently verified"),
+]
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0, yes/no, on/off); anything else is an error, not silently ignored."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class UpperCaseMultipleChoiceField(forms.MultipleChoiceField):
+    """Codes are upper case; accept "md" for "MD" and "MD,MI" for two values."""
+
+    def to_python(self, value):
+        values = super().to_python([value] if isinstance(value, str) else value)
+        split = []
+        for item in values:
+            split.extend(part.strip().upper() for part in item.split(",") if part.strip())
+        return split
+
+
+class CodeFilter(django_filters.MultipleChoiceFilter):
+    field_class = UpperCaseMultipleChoiceField
+
+
+class TermFilter(CodeFilter):
+    """Codes from one vocabulary group; several codes mean OR; a parent code finds its children."""
+
+    def __init__(self, *args, group, field_name, **kwargs):
+        self.group = group
+        kwargs.setdefault("choices", lambda: selectors.term_choices(group))
+        super().__init__(*args, field_name=field_name, **kwargs)
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        return queryset.filter(
+            selectors.has_any_term(self.field_name, selectors.term_ids(self.group, value))
+        )
+
+
+class OwnershipFilter(TermFilter):
+    """Ownership is a single foreign key, not a many-to-many."""
+
+    def filter(self, queryset, value):
+        if not value:
+            return queryset
+        return queryset.filter(ownership_id__in=selectors.term_ids(self.group, value))
+
+
+class FacilityFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_text",
+        max_length=200,
+        label="Name or keyword",
+        help_text="Words found in the facility or program name, or the city.",
+    )
+    city = django_filters.CharFilter(
+        method="filter_city",
+        max_length=100,
+        help_text="City name; case and punctuation do not matter (St. Louis = Saint Louis).",
+    )
+    state = CodeFilter(
+        choices=STATE_CHOICES,
+        help_text="Two-letter USPS state code; several mean OR.",
+    )
+    zip = django_filters.CharFilter(
+        method="filter_zip", max_length=10, label="ZIP code", help_text="5-digit ZIP code."
+    )
+    near = django_filters.CharFilter(
+        method="filter_nothing",
+        max_length=100,
+        label="Near",
+        help_text='A ZIP code, "City, ST", "City ST", a city name, or "lat,lng".',
+    )
+    radius = django_filters.NumberFilter(
+        method="filter_nothing",
+        min_value=1,
+        max_value=MAX_RADIUS_MILES,
+        label="Within (miles)",
+        help_text=f"Miles from `near`, 1 to {MAX_RADIUS_MILES} (default {DEFAULT_RADIUS_MILES}).",
+    )
+    level_of_care = TermFilter(
+        group=vocab.LEVEL_OF_CARE,
+        field_name="levels_of_care",
+        label="Level of care",
+        help_text="OIT is intensive outpatient (IOP); ODT partial hospitalization; ORT outpatient.",
+    )
+    payment = TermFilter(
+        group=vocab.PAYMENT, field_name="payment_options", label="Payment accepted"
+    )
+    financial_assistance = StrictBooleanFilter(
+        method="filter_financial_assistance",
+        label="Offers financial assistance",
+        help_text="true: offers a sliding fee scale or other payment assistance.",
+    )
+    ownership = OwnershipFilter(
+        group=vocab.OWNERSHIP,
+        field_name="ownership",
+        label="Run by",
+        help_text="FED includes VA (VAMC), Defense (DDF) and Indian Health Service (IH).",
+    )
+    population = TermFilter(group=vocab.POPULATION, field_name="populations", label="Serves")
+    co_occurring = StrictBooleanFilter(
+        field_name="co_occurring",
+        label="Treats substance use and mental health together",
+    )
+    age = TermFilter(group=vocab.AGE, field_name="age_groups", label="Age group")
+    language = TermFilter(group=vocab.LANGUAGE, field_name="languages", label="Language")
+    medication = TermFilter(group=vocab.MEDICATION, field_name="medications", label="Medication")
+    telehealth = StrictBooleanFilter(
+        method="filter_telehealth",
+        label="Telehealth or virtual sessions",
+    )
+    evening = StrictBooleanFilter(field_name="offers_evening", label="Evening sessions")
+    max_hours_per_week = django_filters.NumberFilter(
+        method="filter_max_hours",
+        min_value=1,
+        max_value=40,
+        label="At most this many hours a week",
+        help_text="Programs whose schedule can be as light as this (hours_per_week_min <= N).",
+    )
+    ordering = django_filters.ChoiceFilter(
+        method="filter_nothing",
+        choices=ORDERING_CHOICES,
+        empty_label=None,
+        label="Sort by",
+        help_text="distance (needs near; the default then), name (the default otherwise), "
+        "or verified (most recently verified first).",
+    )
+
+    class Meta:
+        model = Facility
+        fields = []
+
+    # Filters whose work happens in filter_queryset, where near/radius/ordering meet.
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
+    def filter_text(self, queryset, name, value):
+        for word in value.split()[:10]:
+            queryset = queryset.filter(
+                Q(name__icontains=word)
+                | Q(program_name__icontains=word)
+                | Q(city__icontains=word)
+                | Q(zip__startswith=word)
+            )
+        return queryset
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(city_key=normalize_city(value))
+
+    def filter_zip(self, queryset, name, value):
+        return queryset.filter(zip__startswith=value.strip()[:5])
+
+    def filter_financial_assistance(self, queryset, name, value):
+        if value is None:
+            return queryset
+        has_assistance = selectors.has_any_in_field("payment_assistance")
+        return queryset.filter(has_assistance if value else ~has_assistance)
+
+    def filter_telehealth(self, queryset, name, value):
+        if value is None:
+            return queryset
+        tele = selectors.has_any_term(
+            "levels_of_care", selectors.term_ids(vocab.LEVEL_OF_CARE, ["TELE"])
+        )
+        offers = Q(offers_virtual=True) | Q(tele)
+        return queryset.filter(offers if value else ~offers)
+
+    def filter_max_hours(self, queryset, name, value):
+        return queryset.filter(hours_per_week_min__lte=value)
+
+    @property
+    def place(self):
+        """The resolved `near` place, or None."""
+        return getattr(self.form, "place", None)
+
+    @property
+    def radius_miles(self):
+        radius = self.form.cleaned_data.get("radius")
+        return float(radius) if radius is not None else DEFAULT_RADIUS_MILES
+
+    def is_valid(self):
+        valid = super().is_valid()
+        form = self.form
+        form.place = None
+        near = form.cleaned_data.get("near") if hasattr(form, "cleaned_data") else None
+        if near:
+            try:
+                form.place = geo.resolve_place(near)
+            except geo.PlaceError as error:
+                form.near_suggestions = error.suggestions
+                message = error.message
+                if error.suggestions:
+                    message += " Did you mean: " + "; ".join(error.suggestions) + "?"
+                form.add_error("near", message)
+                valid = False
+        if valid and form.cleaned_data.get("ordering") == "distance" and not near:
+            form.add_error("ordering", "Sorting by distance needs a place in `near`.")
+            valid = False
+        if valid and form.cleaned_data.get("radius") is not None and not near:
+            form.add_error("radius", "A radius needs a place in `near`.")
+            valid = False
+        return valid
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        ordering = self.form.cleaned_data.get("ordering")
+        place = self.place
+        if place is not None:
+            radius = self.radius_miles
+            min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
+                place.latitude, place.longitude, radius
+            )
+            # The box uses the (latitude, longitude) index; exact distance only inside it.
+            queryset = (
+                queryset.filter(
+                    latitude__range=(min_lat, max_lat), longitude__range=(min_lng, max_lng)
+                )
+                .annotate(distance_miles=geo.distance_expression(place.latitude, place.longitude))
+                .filter(distance_miles__lte=radius)
+            )
+            if ordering in (None, "", "distance"):
+                return queryset.order_by("distance_miles", "name", "id")
+        if ordering == "verified":
+            return queryset.order_by(F("verified_at").desc(nulls_last=True), "name", "id")
+        return queryset.order_by("name", "id")

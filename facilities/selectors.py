@@ -1,0 +1,158 @@
+"""Query logic shared by the pages, the API and the exports.
+
+Views ask here for what they render, so a filter, a prefetch or a count
+means the same thing everywhere.
+"""
+
+from django.core.cache import cache
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
+
+from . import vocabulary as vocab
+from .models import Facility, Term
+
+VOCABULARY_CACHE_KEY = "facilities:vocabulary:v1"
+VOCABULARY_CACHE_SECONDS = 300
+
+# The many-to-many fields a result card or an API list item shows.
+LIST_PREFETCH = ("levels_of_care", "payment_options", "payment_assistance", "populations")
+# Everything a facility page or API detail shows.
+DETAIL_PREFETCH = LIST_PREFETCH + (
+    "age_groups",
+    "genders",
+    "languages",
+    "medications",
+    "approaches",
+    "therapies",
+    "conditions",
+    "services",
+    "accreditations",
+)
+
+
+def vocabulary():
+    """{group: [{"id", "code", "label", "description", "parent"}...]} for every vocabulary.
+
+    Read on every search to validate codes, so it is cached; saving a term clears it.
+    """
+    cached = cache.get(VOCABULARY_CACHE_KEY)
+    if cached is not None:
+        return cached
+    groups = {}
+    for term in Term.objects.select_related("parent").order_by("group", "sort_order", "label"):
+        groups.setdefault(term.group, []).append(
+            {
+                "id": term.id,
+                "code": term.code,
+                "label": term.label,
+                "description": term.description,
+                "parent": term.parent.code if term.parent_id else None,
+            }
+        )
+    cache.set(VOCABULARY_CACHE_KEY, groups, VOCABULARY_CACHE_SECONDS)
+    return groups
+
+
+def clear_vocabulary_cache(**kwargs):
+    cache.delete(VOCABULARY_CACHE_KEY)
+
+
+def term_choices(group):
+    """(code, label) pairs for a vocabulary group, for forms and filter validation."""
+    return [(term["code"], term["label"]) for term in vocabulary().get(group, [])]
+
+
+def term_labels(group):
+    return {term["code"]: term["label"] for term in vocabulary().get(group, [])}
+
+
+def term_ids(group, codes):
+    """Ids of the terms with these codes, and of their children (FED finds VA too)."""
+    codes = set(codes)
+    terms = vocabulary().get(group, [])
+    return [term["id"] for term in terms if term["code"] in codes or term["parent"] in codes]
+
+
+def has_any_term(field_name, ids):
+    """EXISTS(...) on a many-to-many field's link table: no joins, no duplicate rows."""
+    through = Facility._meta.get_field(field_name).remote_field.through
+    return Exists(through.objects.filter(facility_id=OuterRef("pk"), term_id__in=ids))
+
+
+def has_any_in_field(field_name):
+    through = Facility._meta.get_field(field_name).remote_field.through
+    return Exists(through.objects.filter(facility_id=OuterRef("pk")))
+
+
+def published_facilities():
+    return Facility.objects.published()
+
+
+def for_list(queryset):
+    """What a result card or API list item needs, in a fixed number of queries."""
+    return queryset.select_related("ownership", "ownership__parent").prefetch_related(
+        *(Prefetch(name, queryset=Term.objects.order_by("sort_order")) for name in LIST_PREFETCH)
+    )
+
+
+def for_detail(queryset):
+    return queryset.select_related("ownership", "ownership__parent").prefetch_related(
+        *(Prefetch(name, queryset=Term.objects.order_by("sort_order")) for name in DETAIL_PREFETCH)
+    )
+
+
+def _rolled_up_counts(rows, group):
+    """{code: count} from (term_id, count) rows; child terms also count for their parent."""
+    by_id = {term["id"]: term for term in vocabulary().get(group, [])}
+    counts = {}
+    for term_id, count in rows:
+        term = by_id.get(term_id)
+        if term is None:
+            continue
+        code = term["parent"] or term["code"]
+        counts[code] = counts.get(code, 0) + count
+    order = [term["code"] for term in vocabulary().get(group, [])]
+    return {code: counts[code] for code in order if counts.get(code)}
+
+
+def _term_counts(queryset, field_name, group):
+    through = Facility._meta.get_field(field_name).remote_field.through
+    rows = (
+        through.objects.filter(facility_id__in=queryset.values("id"))
+        .values_list("term_id")
+        .annotate(count=Count("facility_id", distinct=True))
+        .order_by()
+    )
+    return _rolled_up_counts(rows, group)
+
+
+def summary(queryset, top_cities=10):
+    """The figures a state guide writes, computed from the listings in `queryset`.
+
+    Ownership rolls VA, Defense and IHS up into FED; each facility counts once.
+    """
+    queryset = queryset.order_by()
+    totals = queryset.annotate(assisted=has_any_in_field("payment_assistance")).aggregate(
+        facility_count=Count("id"),
+        co_occurring_count=Count("id", filter=Q(co_occurring=True)),
+        financial_assistance_count=Count("id", filter=Q(assisted=True)),
+    )
+    ownership_rows = (
+        queryset.filter(ownership__isnull=False)
+        .values_list("ownership_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    cities = (
+        queryset.values("city_key")
+        .annotate(count=Count("id"), city=Min("city"))
+        .order_by("-count", "city_key")[:top_cities]
+    )
+    return {
+        "facility_count": totals["facility_count"],
+        "ownership": _rolled_up_counts(ownership_rows, vocab.OWNERSHIP),
+        "co_occurring_count": totals["co_occurring_count"],
+        "payment_options": _term_counts(queryset, "payment_options", vocab.PAYMENT),
+        "financial_assistance_count": totals["financial_assistance_count"],
+        "populations": _term_counts(queryset, "populations", vocab.POPULATION),
+        "cities": [{"city": row["city"], "count": row["count"]} for row in cities],
+    }

@@ -1,0 +1,108 @@
+"""Test data builders: facilities with vocabulary terms given by code."""
+
+import itertools
+
+from facilities.models import Facility, Term
+
+_counter = itertools.count(1)
+
+# keyword -> (many-to-many field, vocabulary group)
+TERM_FIELDS = {
+    "levels": ("levels_of_care", "level_of_care"),
+    "payments": ("payment_options", "payment"),
+    "assistance": ("payment_assistance", "assistance"),
+    "populations": ("populations", "population"),
+    "ages": ("age_groups", "age"),
+    "genders": ("genders", "gender"),
+    "languages": ("languages", "language"),
+    "medications": ("medications", "medication"),
+    "approaches": ("approaches", "approach"),
+    "therapies": ("therapies", "therapy"),
+    "conditions": ("conditions", "condition"),
+    "services": ("services", "service"),
+    "accreditations": ("accreditations", "accreditation"),
+}
+
+
+def term(group, code):
+    return Term.objects.get(group=group, code=code)
+
+
+def make_facility(ownership=None, levels=("OIT",), **fields):
+    """A published facility in Jackson, MS unless told otherwise.
+
+    make_facility(name="A", ownership="PVTP", payments=["MD", "PI"], populations=["VET"])
+    """
+    number = next(_counter)
+    terms = {key: fields.pop(key) for key in list(fields) if key in TERM_FIELDS}
+    terms["levels"] = levels
+    values = {
+        "name": f"Test Facility {number}",
+        "city": "Jackson",
+        "state": "MS",
+        "zip": "39201",
+        "latitude": 32.2988,
+        "longitude": -90.1848,
+        "status": Facility.Status.PUBLISHED,
+    }
+    values.update(fields)
+    if ownership:
+        values["ownership"] = term("ownership", ownership)
+    facility = Facility.objects.create(**values)
+    for key, codes in terms.items():
+        field_name, group = TERM_FIELDS[key]
+        if codes:
+            getattr(facility, field_name).set(
+                Term.objects.filter(group=group, code__in=list(codes))
+            )
+    return facility
+
+
+# The Mississippi IOP figures from the state guide (IOP-DOMAIN.md).
+MISSISSIPPI = {
+    "facility_count": 28,
+    "ownership": {"PVTP": 12, "PVTN": 10, "LCCG": 5, "FED": 1},
+    "co_occurring_count": 22,
+    "payment_options": {"PI": 18, "MD": 12, "MC": 11, "MI": 15},
+    "financial_assistance_count": 19,
+}
+
+
+def build_mississippi():
+    """28 published IOP listings in MS matching MISSISSIPPI, plus listings that must not count.
+
+    Jackson gets 16 listings, Oxford 8, Hattiesburg 4. Returns the 28 facilities.
+    """
+    ownerships = ["PVTP"] * 12 + ["PVTN"] * 10 + ["LCCG"] * 5 + ["VAMC"]
+    cities = (
+        [("Jackson", "39201")] * 16 + [("Oxford", "38655")] * 8 + [("Hattiesburg", "39401")] * 4
+    )
+    facilities = []
+    for index, (ownership, (city, zip_code)) in enumerate(zip(ownerships, cities, strict=True)):
+        payments = [
+            code
+            for code, count, offset in (
+                ("PI", 18, 0),
+                ("MD", 12, 5),
+                ("MC", 11, 11),
+                ("MI", 15, 17),
+            )
+            if (index + offset) % 28 < count
+        ]
+        facilities.append(
+            make_facility(
+                name=f"Mississippi IOP {index:02d}",
+                city=city,
+                zip=zip_code,
+                ownership=ownership,
+                co_occurring=index < 22,
+                payments=payments,
+                assistance=["SS", "PA"] if index % 28 < 19 else [],
+                populations=["VET"] if index < 6 else [],
+            )
+        )
+    # Not counted: not IOP, not published, not in Mississippi.
+    make_facility(name="MS outpatient only", levels=["ORT"], ownership="PVTP", payments=["PI"])
+    make_facility(name="MS draft", ownership="PVTP", status="draft")
+    make_facility(name="VA listing", state="VA", city="Richmond", zip="23219", ownership="PVTP")
+    return facilities
