@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install dev-install migrate demo lint format test-postgres browser-deps clean
+.PHONY: run serve test install dev-install migrate demo demo-fixture lint format test-postgres browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ migrate: install
 
 demo: migrate
 	$(MANAGE) load_demo
+
+## make demo-fixture: regenerate fixtures/demo_facilities.json (fictional, deterministic)
+demo-fixture: migrate
+	$(MANAGE) generate_facilities --seed 2026 --source demo --iop-share 0.8 --as-of 2026-11-22 \
+		--states MS:30,VA:20,TN:14,AL:12,LA:12,GA:14,NC:14,TX:16,OH:12,CA:16 \
+		--fixture fixtures/demo_facilities.json
 
 ## make run: install, migrate, load the demo data and serve http://127.0.0.1:8000/
 run: demo

@@ -23,6 +23,11 @@ class TermQuerySet(models.QuerySet):
         return self.filter(group=group)
 
 
+class TermManager(models.Manager.from_queryset(TermQuerySet)):
+    def get_by_natural_key(self, group, code):
+        return self.get(group=group, code=code)
+
+
 class Term(models.Model):
     """One entry of a vocabulary: a payment option, a population, a level of care..."""
 
@@ -44,7 +49,7 @@ class Term(models.Model):
     )
     sort_order = models.PositiveSmallIntegerField(default=100)
 
-    objects = TermQuerySet.as_manager()
+    objects = TermManager()
 
     class Meta:
         ordering = ["group", "sort_order", "label"]

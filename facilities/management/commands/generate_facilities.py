@@ -1,0 +1,220 @@
+"""Generate clearly fictional facility listings, fast, for benchmarks and the demo fixture.
+
+    manage.py generate_facilities --count 100000 --seed 1 --replace
+    make demo-fixture     # the demo fixture: --source demo --fixture ... (see the Makefile)
+
+Listings go in with bulk_create, a batch at a time, followed by the batch's
+many-to-many rows; Facility.save() never runs, so the slug and city_key it
+would set are computed by the generator. All in one transaction: an
+interrupted run leaves nothing behind.
+"""
+
+import datetime
+import io
+import time
+from itertools import islice
+
+from django.core import serializers
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from facilities.models import Facility, Term
+from facilities.synthetic import TERM_FIELDS, Generator, parse_states
+
+# Left out of the fixture: defaults or empty for generated listings, and noise in a diff.
+FIXTURE_SKIPS = {"id", "curated_fields", "source_record", "verified_by"}
+
+
+def batched(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def insert_links(through, pairs):
+    """Insert (facility_id, term_id) rows into a many-to-many table.
+
+    About 48 of these per listing: building a model instance for each (what
+    bulk_create does) cost four times as long as everything else together,
+    so they go in as plain rows: COPY on PostgreSQL, executemany elsewhere.
+    """
+    if not pairs:
+        return
+    quote = connection.ops.quote_name
+    table = quote(through._meta.db_table)
+    columns = ", ".join(
+        quote(through._meta.get_field(name).column) for name in ("facility", "term")
+    )
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        if connection.vendor == "postgresql" and hasattr(raw, "copy_expert"):  # psycopg2
+            rows = io.StringIO("".join(f"{facility}\t{term}\n" for facility, term in pairs))
+            raw.copy_expert(f"COPY {table} ({columns}) FROM STDIN", rows)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES (%s, %s)",  # noqa: S608 (names, not input)
+                pairs,
+            )
+
+
+class Command(BaseCommand):
+    help = "Generate fictional facility listings (555-01xx phones, example.org) quickly."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--count",
+            type=int,
+            help="How many listings (default: the sum of the --states counts).",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="Same seed, same listings.")
+        parser.add_argument(
+            "--states",
+            default="",
+            help="Only these states, e.g. MS,VA (shared by population) or MS:30,VA:20 "
+            "(fixed counts); default: every state, by 2020 population.",
+        )
+        parser.add_argument(
+            "--source",
+            choices=[Facility.Source.SYNTHETIC, Facility.Source.DEMO],
+            default=Facility.Source.SYNTHETIC,
+        )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Delete the listings of this source generated earlier first.",
+        )
+        parser.add_argument(
+            "--iop-share",
+            type=float,
+            default=0.55,
+            help="Share of listings offering intensive outpatient (OIT); default 0.55.",
+        )
+        parser.add_argument(
+            "--as-of",
+            type=datetime.date.fromisoformat,
+            help="Verification dates fall in the two years before this day (default today).",
+        )
+        parser.add_argument(
+            "--fixture",
+            help="Write the listings to this JSON fixture (natural keys) and leave the "
+            "database as it was.",
+        )
+        parser.add_argument("--batch-size", type=int, default=5000)
+
+    def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
+        try:
+            states = parse_states(options["states"])
+        except ValueError as error:
+            raise CommandError(error) from None
+        count = options["count"]
+        if count is None:
+            if not states or None in states.values():
+                raise CommandError("Give --count, or a count for every state in --states.")
+            count = sum(states.values())
+        if count < 0:
+            raise CommandError("--count cannot be negative.")
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        if not 0 <= options["iop_share"] <= 1:
+            raise CommandError("--iop-share is a share between 0 and 1.")
+
+        started = time.monotonic()
+        source, fixture = options["source"], options["fixture"]
+        with transaction.atomic():
+            if fixture:
+                taken = ()  # the fixture must not depend on what this database holds
+            else:
+                if options["replace"]:
+                    deleted, _ = Facility.objects.filter(source=source).delete()
+                    self.log(
+                        f"Deleted earlier {source} listings ({deleted:,} rows with their links) "
+                        f"({time.monotonic() - started:.1f} s)."
+                    )
+                taken = Facility.objects.values_list("slug", flat=True).iterator()
+            generator = Generator(
+                options["seed"],
+                source,
+                as_of=options["as_of"],
+                iop_share=options["iop_share"],
+                taken_slugs=taken,
+            )
+            try:
+                listings = generator.listings(count, states)
+                if fixture:
+                    listings = list(listings)
+                    slugs = [listing["fields"]["slug"] for listing in listings]
+                    # Rolled back below: only clears the way for these slugs.
+                    Facility.objects.filter(slug__in=slugs).delete()
+                pks = self.insert(listings, count, options["batch_size"], started)
+            except ValueError as error:
+                raise CommandError(error) from None
+            if fixture:
+                self.write_fixture(fixture, pks, generator.as_of)
+                transaction.set_rollback(True)
+        elapsed = time.monotonic() - started
+        where = f"written to {fixture}" if fixture else "created"
+        self.log(f"{len(pks):,} {source} listings {where} in {elapsed:.1f} s.")
+
+    def log(self, message):
+        if self.verbosity > 0:
+            self.stdout.write(message)
+
+    def insert(self, listings, count, batch_size, started):
+        """bulk_create the listings and their many-to-many rows; return the new pks."""
+        term_ids = {}
+        for term_id, group, code in Term.objects.values_list("id", "group", "code"):
+            term_ids.setdefault(group, {})[code] = term_id
+        ownership_ids = term_ids.get("ownership", {})
+        throughs = [(name, getattr(Facility, name).through) for name in TERM_FIELDS]
+        pks = []
+        for batch in batched(listings, batch_size):
+            facilities = Facility.objects.bulk_create(
+                [
+                    Facility(ownership_id=ownership_ids.get(row["ownership"]), **row["fields"])
+                    for row in batch
+                ]
+            )
+            for name, through in throughs:
+                ids = term_ids.get(TERM_FIELDS[name], {})
+                insert_links(
+                    through,
+                    [
+                        (facility.pk, ids[code])
+                        for facility, row in zip(facilities, batch, strict=True)
+                        for code in row["terms"][name]
+                        if code in ids  # a curator may have removed a built-in term
+                    ],
+                )
+            if connection.vendor == "postgresql":
+                # Run this batch's deferred foreign-key checks now (checking them
+                # deferred is faster than row by row) instead of queueing
+                # millions of them in memory for COMMIT.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            pks += [facility.pk for facility in facilities]
+            self.log(f"  {len(pks):>9,} / {count:,} listings  ({time.monotonic() - started:.1f} s)")
+        return pks
+
+    def write_fixture(self, path, pks, as_of):
+        """Serialize as `dumpdata --natural-foreign --natural-primary --indent 1` would."""
+        # Fixed timestamps keep the file identical from one regeneration to the next.
+        stamp = datetime.datetime.combine(as_of, datetime.time(12), tzinfo=datetime.UTC)
+        listings = Facility.objects.filter(pk__in=pks)
+        listings.update(created_at=stamp, updated_at=stamp)
+        fields = [
+            field.name
+            for field in Facility._meta.local_fields + Facility._meta.local_many_to_many
+            if field.name not in FIXTURE_SKIPS
+        ]
+        data = serializers.serialize(
+            "json",
+            listings.order_by("pk").prefetch_related(*TERM_FIELDS),
+            indent=1,
+            use_natural_foreign_keys=True,
+            use_natural_primary_keys=True,
+            fields=fields,
+        )
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(data + "\n")
