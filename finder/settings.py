@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "simple_history",
     "facilities",
 ]
 
@@ -136,3 +137,8 @@ LOGGING = {
 
 # Listings not verified for this many days show as stale in admin.
 STALE_AFTER_DAYS = int(os.environ.get("STALE_AFTER_DAYS", "365"))
+
+# --- Curators' work and admin access (history, lockout) ---------------------
+# The history pages need the history models' own permissions (view = see it,
+# change = revert), which the Curators group holds (facilities/permissions.py).
+SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True

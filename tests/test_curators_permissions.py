@@ -105,7 +105,13 @@ def test_curator_can_add_and_change_terms(curator_client, terms):
     term = Term.objects.get(group="therapy", code="GARDEN")
     response = curator_client.post(
         reverse("admin:facilities_term_change", args=[term.pk]),
-        {"label": "Garden therapy", "description": "", "parent": "", "sort_order": 5},
+        {
+            "label": "Garden therapy",
+            "description": "",
+            "parent": "",
+            "sort_order": 5,
+            "seen_version": term.version,
+        },
     )
     assert response.status_code == 302
     term.refresh_from_db()

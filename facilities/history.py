@@ -1,0 +1,94 @@
+"""Change history of listings and vocabularies (django-simple-history): who, when, what.
+
+Model.save() records history by itself. Two things need help, and live here:
+- an admin save writes one entry, after the vocabularies are saved too (left alone,
+  simple-history writes one on save(), with the old terms, and one more for every
+  vocabulary field that changed);
+- bulk writes (admin bulk actions, imports) bypass save(): save_in_bulk() and
+  record_history() give them the same version bump and history entry a save would.
+"""
+
+from django import forms
+from django.utils import timezone
+from simple_history.models import to_historic
+from simple_history.utils import get_m2m_field_name, get_m2m_reverse_field_name
+
+
+def record_history(objs, user=None, reason="", created=False):
+    """Write one historical record per object, with its many-to-many terms as they are now.
+
+    simple-history's bulk_history_create() leaves the many-to-many snapshot empty: the
+    history would show every vocabulary as removed, and reverting to it would wipe them.
+    """
+    objs = list(objs)
+    if not objs:
+        return []
+    model = type(objs[0])
+    history = model.history
+    records = history.bulk_history_create(
+        objs, update=not created, default_user=user, default_change_reason=reason
+    )
+    record_for = {getattr(record, model._meta.pk.attname): record for record in records}
+    for field in history.model._history_m2m_fields:
+        m2m_history = getattr(history.model, field.name).model
+        through = field.remote_field.through
+        owner = through._meta.get_field(get_m2m_field_name(field))
+        rows = through.objects.filter(**{f"{owner.attname}__in": list(record_for)})
+        m2m_history.objects.bulk_create(
+            m2m_history(
+                history=record_for[getattr(row, owner.attname)],
+                **{f.attname: getattr(row, f.attname) for f in through._meta.fields},
+            )
+            for row in rows
+        )
+    return records
+
+
+def save_in_bulk(objs, fields, user=None, reason=""):
+    """bulk_update() that raises each row's version and records history, like save() would.
+
+    Call it in a transaction, on rows read with select_for_update(): the version it
+    writes is the one it read plus one.
+    """
+    objs = list(objs)
+    if not objs:
+        return
+    model = type(objs[0])
+    now = timezone.now()
+    auto_now = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+    for obj in objs:
+        obj.version += 1
+        for name in auto_now:
+            setattr(obj, name, now)
+    model._default_manager.bulk_update(objs, [*fields, *auto_now, "version"])
+    record_history(objs, user=user, reason=reason)
+
+
+class OneHistoryEntryPerSaveForm(forms.ModelForm):
+    """An admin save makes one history entry, written once the vocabularies are saved.
+
+    On a revert page (the form built from a historical record) the vocabulary fields
+    start from that record's terms, not today's, so reverting restores them too.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        record = to_historic(self.instance)
+        if record is not None and not self.is_bound:
+            for field in record._history_m2m_fields:
+                if field.name in self.fields:
+                    term = get_m2m_reverse_field_name(field)
+                    rows = getattr(record, field.name).values_list(f"{term}_id", flat=True)
+                    self.initial[field.name] = list(rows)
+
+    def save(self, commit=True):
+        self._creating = self.instance._state.adding
+        self.instance.skip_history_when_saving = True
+        return super().save(commit)
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        if hasattr(self.instance, "skip_history_when_saving"):
+            del self.instance.skip_history_when_saving
+            # SimpleHistoryAdmin.save_model() set _history_user; a revert sets _change_reason.
+            record_history([self.instance], created=self._creating)
