@@ -1,5 +1,6 @@
 """Django admin as the curation tool: keep listings true, vocabularies tidy, reports answered."""
 
+import itertools
 import json
 from datetime import timedelta
 
@@ -13,10 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.models import to_historic
+from simple_history.models import DeletedObject, ModelChange, ModelDelta, to_historic
 from simple_history.template_utils import HistoricalRecordContextHelper
+from simple_history.utils import get_m2m_reverse_field_name
 
-from .history import OneHistoryEntryPerSaveForm, save_in_bulk
+from .history import OneHistoryEntryPerSaveForm, m2m_snapshots, save_in_bulk
 from .locking import VersionCheckedForm
 from .models import TERM_FIELDS, Facility, ProblemReport, Term
 
@@ -62,6 +64,51 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableChanges(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        """The "Changes" column, with the vocabularies diffed from one query per field.
+
+        simple-history's diff_against() runs two queries per vocabulary per row
+        (over 600 for a page of listings).
+        """
+        records = list(historical_records)
+        m2m_fields = {field.name: field for field in self.model.history.model._history_m2m_fields}
+        if not m2m_fields or not records:
+            return super().set_history_delta_changes(request, records, foreign_keys_are_objs)
+        snapshots = m2m_snapshots(records)
+        related = {
+            model: model._default_manager.in_bulk()
+            for model in {field.related_model for field in m2m_fields.values()}
+        }
+
+        def rows(field, pks):
+            # What simple-history's display expects: one {related name: object} per row.
+            objects = related[field.related_model]
+            return [
+                {
+                    get_m2m_reverse_field_name(field): objects.get(
+                        pk, DeletedObject(field.related_model, pk)
+                    )
+                }
+                for pk in sorted(pks)
+            ]
+
+        plain = [
+            field.name
+            for field in records[0].tracked_fields
+            if field.editable and field.name not in m2m_fields
+        ]
+        for newer, older in itertools.pairwise(records):
+            delta = newer.diff_against(older, included_fields=plain, foreign_keys_are_objs=True)
+            changes = list(delta.changes)
+            for name, field in m2m_fields.items():
+                before, after = snapshots[name][older.history_id], snapshots[name][newer.history_id]
+                if before != after:
+                    changes.append(ModelChange(name, rows(field, before), rows(field, after)))
+            changes.sort(key=lambda change: change.field)
+            full = ModelDelta(changes, [change.field for change in changes], older, newer)
+            helper = self.get_historical_record_context_helper(request, newer)
+            newer.history_delta_changes = helper.context_for_delta_changes(full)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # simple-history only hides the Revert button from those who may not revert;

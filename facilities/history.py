@@ -5,8 +5,13 @@ Model.save() records history by itself. Two things need help, and live here:
   simple-history writes one on save(), with the old terms, and one more for every
   vocabulary field that changed);
 - bulk writes (admin bulk actions, imports) bypass save(): save_in_bulk() and
-  record_history() give them the same version bump and history entry a save would.
+  record_history() give them the same version bump and history entry a save would;
+- code that saves a listing and then sets its vocabularies (an importer) would get
+  one entry for the save and one per vocabulary, each copying all its terms:
+  single_history_entry() makes that one entry.
 """
+
+from contextlib import contextmanager
 
 from django import forms
 from django.utils import timezone
@@ -62,6 +67,46 @@ def save_in_bulk(objs, fields, user=None, reason=""):
             setattr(obj, name, now)
     model._default_manager.bulk_update(objs, [*fields, *auto_now, "version"])
     record_history(objs, user=user, reason=reason)
+
+
+def m2m_snapshots(records):
+    """{field name: {history_id: frozenset of related pks}} for these historical records.
+
+    One query per many-to-many field, however many records: the history page diffs
+    each record against the previous one.
+    """
+    records = list(records)
+    if not records:
+        return {}
+    snapshots = {}
+    for field in records[0]._history_m2m_fields:
+        m2m_history = getattr(type(records[0]), field.name).model
+        related = f"{get_m2m_reverse_field_name(field)}_id"
+        rows = m2m_history.objects.filter(
+            history_id__in=[record.history_id for record in records]
+        ).values_list("history_id", related)
+        by_record = {record.history_id: set() for record in records}
+        for history_id, pk in rows:
+            by_record[history_id].add(pk)
+        snapshots[field.name] = {key: frozenset(pks) for key, pks in by_record.items()}
+    return snapshots
+
+
+@contextmanager
+def single_history_entry(obj, user=None, reason=""):
+    """Save obj and set its many-to-many fields inside the block: one history entry results.
+
+    with single_history_entry(listing, reason="FindTreatment.gov import"):
+        listing.save()
+        listing.payment_options.set(terms)
+    """
+    created = obj._state.adding
+    obj.skip_history_when_saving = True
+    try:
+        yield obj
+    finally:
+        del obj.skip_history_when_saving
+    record_history([obj], user=user, reason=reason, created=created)
 
 
 class OneHistoryEntryPerSaveForm(forms.ModelForm):

@@ -232,3 +232,49 @@ def test_history_page_escapes_what_was_typed(curator_client, facility):
     html = curator_client.get(history_url(facility)).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_code_saving_a_listing_and_its_terms_can_write_one_entry(db, terms):
+    from facilities.history import single_history_entry
+
+    listing = Facility(name="Imported", city="Oxford", state="MS", zip="38655")
+    with single_history_entry(listing, reason="FindTreatment.gov import"):
+        listing.save()
+        listing.payment_options.set([terms("payment", "MD")])
+        listing.languages.set([terms("language", "SP")])
+    entry = listing.history.get()
+    assert (entry.history_type, entry.history_change_reason) == ("+", "FindTreatment.gov import")
+    assert history_codes(entry, "payment_options") == ["MD"]
+    assert history_codes(entry, "languages") == ["SP"]
+
+    with single_history_entry(listing):
+        listing.phone = "662-555-0100"
+        listing.save()
+        listing.payment_options.add(terms("payment", "PI"))
+    assert listing.history.count() == 2
+    assert history_codes(listing.history.latest(), "payment_options") == ["MD", "PI"]
+
+
+def test_history_page_query_count_does_not_grow_with_entries(curator_client, facility, terms):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert curator_client.get(history_url(facility)).status_code == 200
+        return len(queries)
+
+    payment = [terms("payment", code) for code in ("MD", "PI", "MC", "SF")]
+    for number in range(3):
+        facility.name = f"Name {number}"
+        facility.save()
+        facility.payment_options.set(payment[: number + 1])
+    few = page_queries()
+    for number in range(12):
+        facility.name = f"Later name {number}"
+        facility.save()
+        facility.payment_options.set(payment[: number % 4 + 1])
+    assert facility.history.count() > 25  # a full page
+    assert page_queries() == few
+    # The vocabulary diffs are still there.
+    assert any("Payment accepted" in entry for entry in changes_shown(curator_client, facility))
