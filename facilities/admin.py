@@ -3,35 +3,21 @@
 import json
 from datetime import timedelta
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from simple_history.models import to_historic
 
 from .admin_import import FindTreatmentImportMixin
-from .models import Facility, ProblemReport, Term
-
-TERM_FIELDS = [
-    "levels_of_care",
-    "payment_options",
-    "payment_assistance",
-    "populations",
-    "age_groups",
-    "genders",
-    "languages",
-    "medications",
-    "approaches",
-    "therapies",
-    "conditions",
-    "services",
-    "accreditations",
-]
+from .history import HistoryAdmin, OneHistoryEntryPerSaveForm, save_in_bulk
+from .locking import VersionCheckedForm
+from .models import TERM_FIELDS, Facility, ProblemReport, Term
 
 FICTIONAL_WARNING = (
     "Demo data: this listing is fictional. Its name, address and phone numbers are made up "
@@ -51,6 +37,16 @@ def plural(count, singular, many):
 def add_curated(obj, names):
     """Remember fields a curator set by hand, so imports leave them alone."""
     obj.curated_fields = sorted(set(obj.curated_fields or []) | set(names))
+
+
+class CurationForm(VersionCheckedForm, OneHistoryEntryPerSaveForm):
+    """Edit forms refuse stale saves (locking.py) and write one history entry (history.py)."""
+
+
+def locked_rows(queryset):
+    """The selected rows, locked until the transaction ends (a bulk action's version bump)."""
+    model = queryset.model
+    return model._default_manager.filter(pk__in=queryset.values("pk")).select_for_update()
 
 
 class VerificationFilter(admin.SimpleListFilter):
@@ -74,9 +70,17 @@ class VerificationFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FacilityForm(CurationForm):
+    class Meta:
+        model = Facility
+        fields = "__all__"
+
+
 @admin.register(Facility)
 # FindTreatmentImportMixin comes first: it adds the import page (Facilities -> Import).
-class FacilityAdmin(FindTreatmentImportMixin, admin.ModelAdmin):
+class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
+    form = FacilityForm
+
     class Media:
         css = {"all": ["css/admin.css"]}
 
@@ -174,6 +178,7 @@ class FacilityAdmin(FindTreatmentImportMixin, admin.ModelAdmin):
                     "curated_fields_display",
                     "open_reports",
                     ("created_at", "updated_at"),
+                    "seen_version",  # hidden: the save is checked against it (locking.py)
                 ]
             },
         ),
@@ -218,13 +223,42 @@ class FacilityAdmin(FindTreatmentImportMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        model_fields = {field.name for field in Facility._meta.get_fields()}
-        changed = [name for name in form.changed_data if name in model_fields]
-        if "verified_at" in changed:
-            obj.verified_by = request.user if obj.verified_at else None
-            changed.append("verified_by")
-        add_curated(obj, changed)
+        record = to_historic(obj)
+        if record is not None:
+            self._prepare_revert(obj, record, form)
+        else:
+            model_fields = {field.name for field in Facility._meta.get_fields()}
+            changed = [name for name in form.changed_data if name in model_fields]
+            if "verified_at" in changed:
+                obj.verified_by = request.user if obj.verified_at else None
+                changed.append("verified_by")
+            add_curated(obj, changed)
         super().save_model(request, obj, form, change)
+
+    # Kept as they are now when reverting: the address and the import bookkeeping.
+    KEPT_ON_REVERT = ["slug", "source", "source_key", "created_at"]
+
+    def _prepare_revert(self, obj, record, form):
+        """A revert is a curator's edit of whatever it changes from the listing as it is now."""
+        current = Facility.objects.get(pk=obj.pk)
+        for name in self.KEPT_ON_REVERT:
+            setattr(obj, name, getattr(current, name))
+        changed = []
+        for name in form.fields:
+            if name == "seen_version":
+                continue
+            field = Facility._meta.get_field(name)
+            if field.many_to_many:
+                before = set(getattr(current, name).values_list("pk", flat=True))
+                after = {term.pk for term in form.cleaned_data.get(name, [])}
+            else:
+                before, after = getattr(current, field.attname), getattr(obj, field.attname)
+            if before != after:
+                changed.append(name)
+        obj.curated_fields = current.curated_fields
+        add_curated(obj, changed)
+        when = timezone.localtime(record.history_date)
+        obj._change_reason = f"Reverted to the version of {when:%Y-%m-%d %H:%M}"
 
     # Columns and read-only displays
 
@@ -277,13 +311,12 @@ class FacilityAdmin(FindTreatmentImportMixin, admin.ModelAdmin):
     # Bulk actions: each touches only rows it changes and reports how many.
 
     def _set_status(self, request, queryset, status, verb):
-        rows = list(queryset.exclude(status=status))
-        now = timezone.now()
-        for obj in rows:
-            obj.status = status
-            obj.updated_at = now
-            add_curated(obj, ["status"])
-        Facility.objects.bulk_update(rows, ["status", "curated_fields", "updated_at"])
+        with transaction.atomic(using=router.db_for_write(Facility)):
+            rows = list(locked_rows(queryset).exclude(status=status))
+            for obj in rows:
+                obj.status = status
+                add_curated(obj, ["status"])
+            save_in_bulk(rows, ["status", "curated_fields"], request.user, f"Bulk action: {verb}")
         unchanged = queryset.count() - len(rows)
         message = f"{plural(len(rows), 'listing was', 'listings were')} {verb}."
         if unchanged:
@@ -301,16 +334,18 @@ class FacilityAdmin(FindTreatmentImportMixin, admin.ModelAdmin):
     @admin.action(description="Mark selected listings verified today", permissions=["change"])
     def mark_verified_today(self, request, queryset):
         today = timezone.localdate()
-        rows = list(queryset.exclude(verified_at=today, verified_by=request.user))
-        now = timezone.now()
-        for obj in rows:
-            obj.verified_at = today
-            obj.verified_by = request.user
-            obj.updated_at = now
-            add_curated(obj, ["verified_at", "verified_by"])
-        Facility.objects.bulk_update(
-            rows, ["verified_at", "verified_by", "curated_fields", "updated_at"]
-        )
+        with transaction.atomic(using=router.db_for_write(Facility)):
+            rows = list(locked_rows(queryset).exclude(verified_at=today, verified_by=request.user))
+            for obj in rows:
+                obj.verified_at = today
+                obj.verified_by = request.user
+                add_curated(obj, ["verified_at", "verified_by"])
+            save_in_bulk(
+                rows,
+                ["verified_at", "verified_by", "curated_fields"],
+                request.user,
+                "Bulk action: marked verified today",
+            )
         self.message_user(
             request,
             f"{plural(len(rows), 'listing was', 'listings were')} marked verified today.",
@@ -318,7 +353,7 @@ class FacilityAdmin(FindTreatmentImportMixin, admin.ModelAdmin):
         )
 
 
-class TermForm(forms.ModelForm):
+class TermForm(CurationForm):
     class Meta:
         model = Term
         fields = ["group", "code", "label", "description", "parent", "sort_order"]
@@ -335,7 +370,7 @@ class TermForm(forms.ModelForm):
 
 
 @admin.register(Term)
-class TermAdmin(admin.ModelAdmin):
+class TermAdmin(HistoryAdmin):
     form = TermForm
     list_display = ["label", "group", "code", "parent", "sort_order"]
     list_display_links = ["label"]

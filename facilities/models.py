@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
 
 from . import vocabulary as vocab
 from .states import STATE_CHOICES, state_name
@@ -18,7 +19,33 @@ phone_validator = RegexValidator(
 )
 
 
-class TermQuerySet(models.QuerySet):
+class VersionedQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # Bulk writes (admin actions, imports, bulk_update) raise the version too,
+        # so an edit form opened before them is refused instead of overwriting them.
+        kwargs.setdefault("version", models.F("version") + 1)
+        return super().update(**kwargs)
+
+
+class Versioned(models.Model):
+    """A row edit forms can check for concurrent changes (optimistic locking, see locking.py)."""
+
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Goes up by one on every save."
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self.version += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+
+
+class TermQuerySet(VersionedQuerySet):
     def in_group(self, group):
         return self.filter(group=group)
 
@@ -28,7 +55,7 @@ class TermManager(models.Manager.from_queryset(TermQuerySet)):
         return self.get(group=group, code=code)
 
 
-class Term(models.Model):
+class Term(Versioned):
     """One entry of a vocabulary: a payment option, a population, a level of care..."""
 
     group = models.CharField(max_length=32, choices=vocab.GROUP_CHOICES, db_index=True)
@@ -50,6 +77,7 @@ class Term(models.Model):
     sort_order = models.PositiveSmallIntegerField(default=100)
 
     objects = TermManager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["group", "sort_order", "label"]
@@ -65,6 +93,24 @@ class Term(models.Model):
         return (self.group, self.code)
 
 
+# Facility's many-to-many fields onto the vocabularies, in form order.
+TERM_FIELDS = [
+    "levels_of_care",
+    "payment_options",
+    "payment_assistance",
+    "populations",
+    "age_groups",
+    "genders",
+    "languages",
+    "medications",
+    "approaches",
+    "therapies",
+    "conditions",
+    "services",
+    "accreditations",
+]
+
+
 def _terms(group, verbose_name):
     """A many-to-many field onto one vocabulary group."""
     return models.ManyToManyField(
@@ -76,7 +122,7 @@ def _terms(group, verbose_name):
     )
 
 
-class FacilityQuerySet(models.QuerySet):
+class FacilityQuerySet(VersionedQuerySet):
     def published(self):
         return self.filter(status=Facility.Status.PUBLISHED)
 
@@ -86,7 +132,7 @@ class FacilityManager(models.Manager.from_queryset(FacilityQuerySet)):
         return self.get(slug=slug)
 
 
-class Facility(models.Model):
+class Facility(Versioned):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
@@ -217,6 +263,9 @@ class Facility(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FacilityManager()
+    # Who changed what and when, vocabularies included; the raw import record is
+    # audit data of its own and would only bloat every historical row.
+    history = HistoricalRecords(m2m_fields=TERM_FIELDS, excluded_fields=["source_record"])
 
     class Meta:
         verbose_name_plural = "facilities"

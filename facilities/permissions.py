@@ -5,7 +5,8 @@ from django.contrib.auth.models import Group, Permission
 CURATORS_GROUP = "Curators"
 
 # (app_label, codename). Curators keep listings and vocabularies true; they do
-# not delete listings (they archive them) and they do not manage users.
+# not delete listings (they archive them), do not manage users and do not
+# touch the login lockout records (axes).
 CURATOR_PERMISSIONS = [
     ("facilities", "view_facility"),
     ("facilities", "add_facility"),
@@ -19,6 +20,13 @@ CURATOR_PERMISSIONS = [
     ("rest_framework_api_key", "view_apikey"),
     ("rest_framework_api_key", "add_apikey"),
     ("rest_framework_api_key", "change_apikey"),
+    # Change history (django-simple-history): view = see who changed what and
+    # when; change = revert to an earlier version. Nobody edits history itself:
+    # it has no admin page of its own.
+    ("facilities", "view_historicalfacility"),
+    ("facilities", "change_historicalfacility"),
+    ("facilities", "view_historicalterm"),
+    ("facilities", "change_historicalterm"),
 ]
 
 

@@ -6,6 +6,7 @@ variables with safe defaults: with nothing set you get a local SQLite site.
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "simple_history",
+    "axes",
     "facilities",
 ]
 
@@ -88,8 +91,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lockout page
     # Last, so its process_exception sees a view's database errors first.
     "finder.middleware.DatabaseUnavailableMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "finder.urls"
@@ -297,3 +306,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# --- Curators' work and admin access (history, lockout) ---------------------
+# The history pages need the history models' own permissions (view = see it,
+# change = revert), which the Curators group holds (facilities/permissions.py).
+SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS = True
+# Lock a username on one address after AXES_FAILURE_LIMIT failed logins, for
+# AXES_COOLOFF_MINUTES. Per username+address, so a stranger can neither guess a
+# curator's password nor lock the curator out from elsewhere.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "facilities.access.lockout_response"  # templates/admin/locked_out.html
+# Behind N reverse proxies the client address is the Nth X-Forwarded-For entry
+# from the right; with 0 it is REMOTE_ADDR (the header can be forged).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "facilities.access.client_ip"

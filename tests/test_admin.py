@@ -6,12 +6,12 @@ import pytest
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.db import connection
-from django.forms import CheckboxInput, SelectMultiple
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from facilities.models import Facility, ProblemReport, Term
+from tests.admin_pages import post_data_from_form
 
 CHANGELIST = reverse("admin:facilities_facility_changelist")
 
@@ -31,31 +31,6 @@ def make_facility(**fields):
 
 
 M2M_NAMES = {field.name for field in Facility._meta.many_to_many}
-
-
-def post_data_from_form(response):
-    """What the browser would send back for the change form as it was rendered."""
-    form = response.context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        widget = getattr(field.widget, "widget", field.widget)  # unwrap the "+" link wrapper
-        if isinstance(widget, CheckboxInput):
-            if value:
-                data[name] = "on"
-        elif isinstance(widget, SelectMultiple):
-            # A browser sends nothing for an empty multi-select.
-            data[name] = [str(item) for item in value or []]
-        elif value is None:
-            data[name] = ""
-        else:
-            data[name] = str(value)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for key, value in formset.management_form.initial.items():
-            data[f"{formset.prefix}-{key}"] = value
-    data["_save"] = "Save"
-    return data
 
 
 def messages_of(response):
@@ -215,6 +190,8 @@ def test_change_form_round_trip_saves_and_records_curated_fields(curator_client,
     hope.refresh_from_db()
     assert hope.curated_fields == []
 
+    # Each save starts from a freshly loaded page (a stale one is refused: locking.py).
+    data = post_data_from_form(curator_client.get(change_url(hope)))
     data["name"] = "Hope Recovery Center"
     data["payment_options"] = [*data["payment_options"], str(terms("payment", "MC").pk)]
     data["hours_per_week_min"], data["hours_per_week_max"] = "9", "12"

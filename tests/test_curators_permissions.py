@@ -107,7 +107,13 @@ def test_curator_can_add_and_change_terms(curator_client, terms):
     term = Term.objects.get(group="therapy", code="GARDEN")
     response = curator_client.post(
         reverse("admin:facilities_term_change", args=[term.pk]),
-        {"label": "Garden therapy", "description": "", "parent": "", "sort_order": 5},
+        {
+            "label": "Garden therapy",
+            "description": "",
+            "parent": "",
+            "sort_order": 5,
+            "seen_version": term.version,
+        },
     )
     assert response.status_code == 302
     term.refresh_from_db()
@@ -167,3 +173,100 @@ def test_listings_stay_undeletable_even_if_the_group_gains_delete(
     assert curator_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert "delete_selected" not in action_names(curator_client.get(FACILITY_CHANGELIST))
     assert Facility.objects.filter(pk=facility.pk).exists()
+
+
+# Change history and the login lockout records
+
+AXES_CHANGELISTS = [
+    "admin:axes_accessattempt_changelist",
+    "admin:axes_accesslog_changelist",
+    "admin:axes_accessfailurelog_changelist",
+]
+
+
+@pytest.mark.django_db
+def test_curators_group_holds_history_view_and_revert():
+    group = Group.objects.get(name=CURATORS_GROUP)
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    for model in ("historicalfacility", "historicalterm"):
+        assert {f"view_{model}", f"change_{model}"} <= codenames
+        assert f"delete_{model}" not in codenames
+    assert not {codename for codename in codenames if "access" in codename}  # axes
+
+
+def test_curator_can_see_history_and_revert(curator_client, facility, terms):
+    facility.name = "Renamed"
+    facility.save()
+    original = facility.history.earliest()
+    history = curator_client.get(reverse("admin:facilities_facility_history", args=[facility.pk]))
+    assert history.status_code == 200
+    revert_url = reverse(
+        "admin:facilities_facility_simple_history", args=[facility.pk, original.history_id]
+    )
+    page = curator_client.get(revert_url)
+    assert page.status_code == 200
+    assert page.context["revert_disabled"] is False
+
+    medicaid = terms("payment", "MD")
+    term_history = reverse("admin:facilities_term_history", args=[medicaid.pk])
+    assert curator_client.get(term_history).status_code == 200
+
+
+@pytest.mark.django_db
+def test_viewing_history_does_not_allow_reverting(client, facility):
+    from django.contrib.auth.models import Permission
+
+    from tests.admin_pages import post_data_from_form
+
+    viewer = User.objects.create_user("vic", password="pw", is_staff=True)
+    viewer.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_facility", "view_historicalfacility"])
+    )
+    client.force_login(viewer)
+    original = facility.history.earliest()
+    facility.name = "Renamed"
+    facility.save()
+
+    revert_url = reverse(
+        "admin:facilities_facility_simple_history", args=[facility.pk, original.history_id]
+    )
+    page = client.get(revert_url)
+    assert page.status_code == 200
+    assert page.context["revert_disabled"] is True
+    assert client.post(revert_url, post_data_from_form(page)).status_code == 403
+    assert Facility.objects.get(pk=facility.pk).name == "Renamed"
+
+
+@pytest.mark.django_db
+def test_history_needs_the_history_permission(client, facility):
+    from django.contrib.auth.models import Permission
+
+    editor = User.objects.create_user("ed", password="pw", is_staff=True)
+    editor.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_facility", "change_facility"])
+    )
+    client.force_login(editor)
+    history = reverse("admin:facilities_facility_history", args=[facility.pk])
+    assert client.get(history).status_code == 403
+
+
+@pytest.mark.parametrize("url_name", AXES_CHANGELISTS)
+def test_curator_cannot_see_or_clear_login_lockouts(curator_client, url_name):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    superuser = Client()  # not the curator's client: both fixtures log in on `client`
+    superuser.force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
+
+    attempt = AccessAttempt.objects.create(
+        username="casey",
+        ip_address="203.0.113.7",
+        failures_since_start=5,
+        get_data="",
+        post_data="",
+    )
+    assert superuser.get(reverse(url_name)).status_code == 200  # the pages exist
+    assert curator_client.get(reverse(url_name)).status_code == 403
+    delete_url = reverse("admin:axes_accessattempt_delete", args=[attempt.pk])
+    assert curator_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
