@@ -13,7 +13,8 @@ def _fresh_cache():
 
 
 # --- Browser tests (marker `browser`): Playwright driving Debian's Chromium. ---------------
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium; CHROMIUM=/elsewhere only to check how a missing browser is handled.
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 def chromium_available():
