@@ -61,13 +61,17 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def live_vocabulary(live_server):
+    """live_server tests run in a flushed transactional database: put the vocabulary back."""
     from facilities.models import Term
     from facilities.vocabulary import sync_vocabulary
 
-    # live_server tests run in a flushed transactional database: put the vocabulary back.
     if not Term.objects.exists():
         sync_vocabulary(Term)
+
+
+@pytest.fixture
+def page(browser, live_server, live_vocabulary):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(15000)

@@ -70,7 +70,7 @@ def place_cities():
 
 
 @pytest.fixture
-def finder():
+def finder(live_vocabulary):
     build_mississippi()
     place_cities()
     return detailed_facility()
@@ -149,6 +149,36 @@ def test_ticking_a_filter_updates_the_results_in_place_with_javascript(page, fin
     assert page.locator(".result-count").inner_text().strip() == "15 programs found"
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
     assert "payment=MI" in page.url
+
+
+def test_searching_and_filtering_work_without_javascript(browser, live_server, finder):
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        page.get_by_label("Where? Type a city, a ZIP code or a state").fill("Mississippi")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(re.compile(r"/facilities/\?state=MS$"))
+        assert page.locator(".result-count").inner_text().strip() == "29 programs found"
+        expand(page, "#filters")
+        expand(page, "#field-payment")
+        page.get_by_label("Medicare", exact=True).check()
+        page.get_by_role("button", name="Show programs").click()
+        page.wait_for_url(re.compile(r"payment=MC"))
+        assert page.locator(".result-count").inner_text().strip() == "12 programs found"
+        # Level of care: untick IOP to see every level (the hidden empty value keeps it so).
+        expand(page, "#filters")
+        expand(page, "#field-level_of_care")
+        page.get_by_label("Intensive outpatient (IOP)", exact=True).uncheck()
+        expand(page, "#field-payment")
+        page.get_by_label("Medicare", exact=True).uncheck()
+        page.get_by_role("button", name="Show programs").click()
+        page.wait_for_url(re.compile(r"level_of_care=&"))
+        assert page.locator(".chip-default").count() == 0
+        # The 29 IOPs and the outpatient-only listing.
+        assert page.locator(".result-count").inner_text().strip() == "30 programs found"
+    finally:
+        context.close()
 
 
 PAGES = {

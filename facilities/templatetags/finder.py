@@ -85,6 +85,13 @@ def directions_url(facility):
 
 
 @register.simple_tag(takes_context=True)
+def absolute(context, path):
+    """The full address of a page on this site (printed next to links)."""
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
+@register.simple_tag(takes_context=True)
 def page_url(context, number):
     """The results URL for another page, keeping every filter."""
     query = context.get("page_query", "")
