@@ -125,3 +125,8 @@ def test_home_has_quick_filters_explainers_and_help_lines(client):
     assert 'href="tel:988"' in body and 'href="tel:+18006624357"' in body
     assert "clinician's assessment decides" in body
     assert '<a class="skip-link" href="#main">' in body and '<main id="main"' in body
+
+
+@pytest.mark.parametrize("typed", ["\x00", "1e309", "💥", ",", "  ,  MS"])
+def test_odd_entries_never_cause_a_server_error(client, typed):
+    assert go(client, typed).status_code in (200, 302, 400)

@@ -117,3 +117,10 @@ def test_unpublished_listings_cannot_be_reported(client):
     draft = make_facility(name="Draft", status="draft")
     assert client.get(report_url(draft)).status_code == 404
     assert client.post(report_url(draft), GOOD).status_code == 404
+
+
+def test_a_nul_character_is_a_form_error_not_a_server_error(client):
+    facility = make_facility(name="Harbor")
+    response = client.post(report_url(facility), {"category": "other", "message": "bad\x00one"})
+    assert response.status_code == 400
+    assert ProblemReport.objects.count() == 0

@@ -373,3 +373,44 @@ def test_templates_have_no_inline_scripts_styles_or_event_handlers():
             if re.search(pattern, text, re.IGNORECASE):
                 offenders.append(f"{template.name}: {pattern}")
     assert offenders == []
+
+
+ALL_PARAMS = [
+    "q",
+    "near",
+    "city",
+    "zip",
+    "state",
+    "payment",
+    "level_of_care",
+    "radius",
+    "ordering",
+    "page",
+    "co_occurring",
+    "max_hours_per_week",
+    "population",
+    "language",
+    "age",
+    "medication",
+    "ownership",
+    "telehealth",
+    "evening",
+    "financial_assistance",
+]
+ODD_VALUES = ["\x00", "1e309", "nan", "-1", "x" * 5000, "💥", ",", "'; drop table x;--"]
+
+
+def test_odd_values_in_any_parameter_never_cause_a_server_error(client):
+    # PostgreSQL refuses NUL characters and infinities: they must be caught before the query.
+    make_facility(name="A")
+    failures = []
+    for param in ALL_PARAMS:
+        for value in ODD_VALUES:
+            params = {param: value}
+            if param in ("radius", "ordering"):
+                params["near"] = "39201"
+            for url in (URL, "/facilities/export.csv"):
+                response = client.get(url + "?" + urlencode(params))
+                if response.status_code not in (200, 400):
+                    failures.append((url, param, value[:12], response.status_code))
+    assert failures == []
