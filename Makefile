@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install dev-install migrate demo lint format test-postgres browser-deps clean
+.PHONY: run serve test install dev-install migrate demo lint format test-postgres browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ demo: migrate
 ## make run: install, migrate, load the demo data and serve http://127.0.0.1:8000/
 run: demo
 	DEBUG=1 $(MANAGE) runserver $(HOST):$(PORT)
+
+## make serve: production server: collect static files, then gunicorn (README "Running in production")
+serve: install
+	$(MANAGE) collectstatic --noinput
+	$(BIN)/gunicorn finder.wsgi -c finder/gunicorn.conf.py
 
 ## make test: install the dev dependencies, lint, check migrations, run the whole suite
 test: dev-install

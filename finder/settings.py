@@ -26,15 +26,32 @@ def env_list(name, default=""):
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if DEBUG or env_bool("DJANGO_INSECURE_DEV_KEY", True):
-        # Only good for a laptop or a test run: production sets SECRET_KEY.
-        SECRET_KEY = "insecure-dev-key-do-not-use-in-production"  # noqa: S105
-    else:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+# Production is said out loud (DJANGO_ENV=production or PRODUCTION=1): it makes
+# SECRET_KEY and ALLOWED_HOSTS mandatory and turns on every HTTPS protection below.
+# Anything else (a laptop, a test run, CI) works with nothing set.
+PRODUCTION = os.environ.get("DJANGO_ENV", "").strip().lower() == "production" or env_bool(
+    "PRODUCTION"
+)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if PRODUCTION:
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DJANGO_ENV=production. Generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG=1 is not allowed when DJANGO_ENV=production.")
+elif not SECRET_KEY:
+    # Only good for a laptop or a test run: production must set SECRET_KEY.
+    SECRET_KEY = "insecure-dev-key-do-not-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must be set when DJANGO_ENV=production, e.g. ALLOWED_HOSTS=iopfinder.org"
+    )
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,18 +63,27 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "csp",
     "facilities",
 ]
 
 MIDDLEWARE = [
+    # Outermost, so it sees the final status and the whole duration.
+    "finder.middleware.RequestLogMiddleware",
+    # /healthz and /readyz answer before host checks and the HTTPS redirect:
+    # load balancers probe over plain HTTP with an IP for a Host header.
+    "finder.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "finder.csp.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception sees a view's database errors first.
+    "finder.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "finder.urls"
@@ -81,16 +107,63 @@ WSGI_APPLICATION = "finder.wsgi.application"
 
 # SQLite file by default so a newcomer needs nothing installed; PostgreSQL in
 # production via DATABASE_URL=postgres://user@host:5432/name.
+DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+
+
+def database_from_url(url):
+    # Health checks let a worker drop a dead pooled connection and reconnect on its
+    # own once PostgreSQL is back; the timeouts make an outage fail fast (503) instead
+    # of hanging a worker. DB_STATEMENT_TIMEOUT_MS=0 lifts the limit (bulk imports).
+    database = dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        statement_timeout_ms = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "5000"))
+        database.setdefault("OPTIONS", {}).update(
+            connect_timeout=int(os.environ.get("DB_CONNECT_TIMEOUT", "3")),
+            options=f"-c statement_timeout={statement_timeout_ms}",
+        )
+    return database
+
+
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+    "default": database_from_url(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
 if os.environ.get("TEST_DATABASE_NAME"):
     # Lets several test runs share one PostgreSQL server without colliding.
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
+if os.environ.get("DATABASE_REPLICA_URL"):
+    # Reads of listings go to a streaming replica (finder/db_router.py). In a test
+    # run the replica is a mirror of the test database, not a database of its own.
+    DATABASES["replica"] = database_from_url(os.environ["DATABASE_REPLICA_URL"])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["finder.db_router.PrimaryReplicaRouter"]
+    MIDDLEWARE.append("finder.db_router.ReplicaReadsMiddleware")
+
+# Shared cache and sessions keep app servers stateless: with REDIS_URL every
+# gunicorn host sees the same cache; without it each process has its own small
+# cache and sessions live in the database only (a per-process cache in front of
+# them would let a logged-out session live on in the other processes).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "TIMEOUT": int(os.environ.get("CACHE_TIMEOUT", "300")),
+            # Fail fast when Redis is down rather than hang a worker.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "TIMEOUT": int(os.environ.get("CACHE_TIMEOUT", "300")),
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -112,26 +185,79 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Hashed, compressed file names (cacheable forever) need `collectstatic`
+        # first: on by default in production, off for `make run` and tests.
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if env_bool("STATIC_MANIFEST", False)
+            if env_bool("STATIC_MANIFEST", PRODUCTION)
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
 # Serve files straight from the finders when nobody ran collectstatic (make run, tests).
-WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", True)
+WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", not PRODUCTION)
+
+# Security headers. Cheap ones are on everywhere; the HTTPS ones only in production,
+# where a proxy terminates TLS and says so with X-Forwarded-Proto (it must set or
+# strip that header: never expose gunicorn directly with this on).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/?$", r"^readyz/?$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp 4), in every environment so that no template
+# ever comes to rely on inline script or style. The few third-party pages that need
+# more get it per view or per path: see finder/csp.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
 }
 
+# One JSON object per line in production (for the log pipeline), readable text on a
+# laptop. finder/logs.py keeps request bodies, query strings and exception
+# messages (which can echo submitted values) out of the JSON.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "finder.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own console handler would print errors a second time in DEBUG.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # runserver prints its own access line; ours is finder.request.
+        "django.server": {"handlers": [], "propagate": False},
+    },
 }
 
 # Listings not verified for this many days show as stale in admin.

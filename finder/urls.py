@@ -9,3 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("facilities.urls")),
 ]
+
+# Also turns database errors raised outside views (session saving...) into a 503.
+handler500 = "finder.middleware.server_error"

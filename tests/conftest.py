@@ -12,6 +12,42 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture
+def terms(db):
+    """Look up a vocabulary term: terms("payment", "MD")."""
+    from facilities.models import Term
+
+    def get(group, code):
+        return Term.objects.get(group=group, code=code)
+
+    return get
+
+
+@pytest.fixture
+def curator(db):
+    """A staff user whose only powers come from the Curators group."""
+    from django.contrib.auth.models import Group, User
+
+    from facilities.permissions import CURATORS_GROUP
+
+    user = User.objects.create_user("casey", "casey@example.org", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=CURATORS_GROUP))
+    return user
+
+
+@pytest.fixture
+def curator_client(client, curator):
+    client.force_login(curator)
+    return client
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(admin)
+    return client
+
+
 # --- Browser tests (marker `browser`): Playwright driving Debian's Chromium. ---------------
 # Debian's Chromium; CHROMIUM=/elsewhere only to check how a missing browser is handled.
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -41,23 +77,33 @@ def pytest_collection_modifyitems(config, items):
         reporter.write_line("!" * len(message), red=True, bold=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module: Playwright's loop must be gone before other modules run
+    (a second sync_playwright() in the same thread, or a plain ORM call, would fail)."""
     if not chromium_available():
         pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1: the browser tests must run.")
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still synchronous, so Django's async-safety check must not stop them.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still synchronous, so Django's async-safety check must not stop them. Only while the
+    # browser runs: subprocesses started by other tests (check --deploy) must not inherit it.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

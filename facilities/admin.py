@@ -1,0 +1,428 @@
+"""Django admin as the curation tool: keep listings true, vocabularies tidy, reports answered."""
+
+import json
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from .admin_import import FindTreatmentImportMixin
+from .models import Facility, ProblemReport, Term
+
+TERM_FIELDS = [
+    "levels_of_care",
+    "payment_options",
+    "payment_assistance",
+    "populations",
+    "age_groups",
+    "genders",
+    "languages",
+    "medications",
+    "approaches",
+    "therapies",
+    "conditions",
+    "services",
+    "accreditations",
+]
+
+FICTIONAL_WARNING = (
+    "Demo data: this listing is fictional. Its name, address and phone numbers are made up "
+    "(555-01xx numbers, example.org websites)."
+)
+
+
+def stale_before():
+    """Listings verified before this date are stale."""
+    return timezone.localdate() - timedelta(days=settings.STALE_AFTER_DAYS)
+
+
+def plural(count, singular, many):
+    return f"{count} {singular if count == 1 else many}"
+
+
+def add_curated(obj, names):
+    """Remember fields a curator set by hand, so imports leave them alone."""
+    obj.curated_fields = sorted(set(obj.curated_fields or []) | set(names))
+
+
+class VerificationFilter(admin.SimpleListFilter):
+    title = "verification"
+    parameter_name = "verification"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("never", "Never verified"),
+            ("stale", f"Stale (over {settings.STALE_AFTER_DAYS} days)"),
+            ("current", "Current"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "never":
+            return queryset.filter(verified_at__isnull=True)
+        if self.value() == "stale":
+            return queryset.filter(verified_at__lt=stale_before())
+        if self.value() == "current":
+            return queryset.filter(verified_at__gte=stale_before())
+        return queryset
+
+
+@admin.register(Facility)
+# FindTreatmentImportMixin comes first: it adds the import page (Facilities -> Import).
+class FacilityAdmin(FindTreatmentImportMixin, admin.ModelAdmin):
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
+    list_display = [
+        "name",
+        "program_name",
+        "city",
+        "state",
+        "ownership",
+        "status",
+        "last_verified",
+        "fictional",
+    ]
+    list_select_related = ["ownership"]
+    list_filter = [
+        "status",
+        VerificationFilter,
+        ("state", admin.AllValuesFieldListFilter),  # only states that have listings
+        "ownership",
+        "levels_of_care",
+        "payment_options",
+        "populations",
+        "co_occurring",
+        "source",
+    ]
+    search_fields = ["name", "program_name", "city", "^zip"]
+    list_per_page = 50
+    # Autocomplete keeps a form with 13 vocabularies short; opening one lists all
+    # of its terms (the autocomplete view applies each field's limit_choices_to).
+    autocomplete_fields = TERM_FIELDS
+    actions = ["publish", "archive", "mark_verified_today"]
+    save_on_top = True
+    # Websites typed without a scheme are https today (Django 6's default too).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (
+            "Identity and contact",
+            {
+                "fields": [
+                    "name",
+                    "program_name",
+                    "slug",
+                    ("phone", "intake_phone", "hotline"),
+                    "website",
+                    "email",
+                    "description",
+                ]
+            },
+        ),
+        (
+            "Location",
+            {
+                "fields": [
+                    "street1",
+                    "street2",
+                    ("city", "state", "zip"),
+                    "county",
+                    ("latitude", "longitude"),
+                    "location_approximate",
+                ]
+            },
+        ),
+        ("Who runs it and co-occurring care", {"fields": ["ownership", "co_occurring"]}),
+        (
+            "Levels of care and IOP schedule",
+            {
+                "fields": [
+                    "levels_of_care",
+                    ("hours_per_week_min", "hours_per_week_max"),
+                    ("sessions_per_week", "session_length_minutes"),
+                    "duration_weeks",
+                    ("offers_daytime", "offers_evening", "offers_weekend"),
+                    "offers_virtual",
+                    "transportation_assistance",
+                ]
+            },
+        ),
+        ("Payment", {"fields": ["payment_options", "payment_assistance"]}),
+        (
+            "Populations, ages, genders and languages",
+            {"fields": ["populations", "age_groups", "genders", "languages"]},
+        ),
+        (
+            "Treatment",
+            {"fields": ["medications", "approaches", "therapies", "conditions", "services"]},
+        ),
+        ("Licensing and accreditation", {"fields": ["accreditations"]}),
+        (
+            "Curation",
+            {
+                "fields": [
+                    "status",
+                    ("verified_at", "verified_by"),
+                    ("source", "source_key"),
+                    "curated_fields_display",
+                    "open_reports",
+                    ("created_at", "updated_at"),
+                ]
+            },
+        ),
+        ("Raw source record", {"classes": ["collapse"], "fields": ["source_record_display"]}),
+    ]
+    readonly_fields = [
+        "verified_by",
+        "source",
+        "source_key",
+        "curated_fields_display",
+        "open_reports",
+        "created_at",
+        "updated_at",
+        "source_record_display",
+        "demo_notice",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("ownership", "verified_by")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.is_fictional:
+            fieldsets = [("Demo data", {"fields": ["demo_notice"]}), *fieldsets]
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly.append("slug")  # the page address stays stable once published
+        return readonly
+
+    def has_delete_permission(self, request, obj=None):
+        # Listings are archived, not deleted: deleting loses the audit trail.
+        return request.user.is_active and request.user.is_superuser
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and obj.is_fictional:
+                self.message_user(request, FICTIONAL_WARNING, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        model_fields = {field.name for field in Facility._meta.get_fields()}
+        changed = [name for name in form.changed_data if name in model_fields]
+        if "verified_at" in changed:
+            obj.verified_by = request.user if obj.verified_at else None
+            changed.append("verified_by")
+        add_curated(obj, changed)
+        super().save_model(request, obj, form, change)
+
+    # Columns and read-only displays
+
+    @admin.display(description="last verified", ordering="verified_at")
+    def last_verified(self, obj):
+        if obj.verified_at is None:
+            return "never"
+        if obj.verified_at < stale_before():
+            return f"{obj.verified_at:%Y-%m-%d} (stale)"
+        return f"{obj.verified_at:%Y-%m-%d}"
+
+    @admin.display(description="fictional", ordering="source")
+    def fictional(self, obj):
+        return "Demo (fictional)" if obj.is_fictional else ""
+
+    @admin.display(description="notice")
+    def demo_notice(self, obj):
+        return format_html("<strong>{}</strong>", FICTIONAL_WARNING)
+
+    @admin.display(description="fields a curator edited (imports leave these alone)")
+    def curated_fields_display(self, obj):
+        return ", ".join(obj.curated_fields or []) or "none"
+
+    @admin.display(description="problem reports")
+    def open_reports(self, obj):
+        if obj.pk is None:
+            return "none"
+        counts = obj.reports.aggregate(
+            total=Count("pk"), open=Count("pk", filter=Q(status=ProblemReport.Status.NEW))
+        )
+        if not counts["total"]:
+            return "none"
+        url = reverse("admin:facilities_problemreport_changelist")
+        return format_html(
+            '<a href="{}?facility__id__exact={}">{} open, {} in all</a>',
+            url,
+            obj.pk,
+            counts["open"],
+            counts["total"],
+        )
+
+    @admin.display(description="raw source record")
+    def source_record_display(self, obj):
+        if not obj.source_record:
+            return "none"
+        # format_html escapes: the record is third-party data.
+        text = json.dumps(obj.source_record, indent=2, ensure_ascii=False, sort_keys=True)
+        return format_html('<pre class="source-record">{}</pre>', text)
+
+    # Bulk actions: each touches only rows it changes and reports how many.
+
+    def _set_status(self, request, queryset, status, verb):
+        rows = list(queryset.exclude(status=status))
+        now = timezone.now()
+        for obj in rows:
+            obj.status = status
+            obj.updated_at = now
+            add_curated(obj, ["status"])
+        Facility.objects.bulk_update(rows, ["status", "curated_fields", "updated_at"])
+        unchanged = queryset.count() - len(rows)
+        message = f"{plural(len(rows), 'listing was', 'listings were')} {verb}."
+        if unchanged:
+            message += f" {plural(unchanged, 'was', 'were')} already {verb}."
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description="Publish selected listings", permissions=["change"])
+    def publish(self, request, queryset):
+        self._set_status(request, queryset, Facility.Status.PUBLISHED, "published")
+
+    @admin.action(description="Archive selected listings (hide them)", permissions=["change"])
+    def archive(self, request, queryset):
+        self._set_status(request, queryset, Facility.Status.ARCHIVED, "archived")
+
+    @admin.action(description="Mark selected listings verified today", permissions=["change"])
+    def mark_verified_today(self, request, queryset):
+        today = timezone.localdate()
+        rows = list(queryset.exclude(verified_at=today, verified_by=request.user))
+        now = timezone.now()
+        for obj in rows:
+            obj.verified_at = today
+            obj.verified_by = request.user
+            obj.updated_at = now
+            add_curated(obj, ["verified_at", "verified_by"])
+        Facility.objects.bulk_update(
+            rows, ["verified_at", "verified_by", "curated_fields", "updated_at"]
+        )
+        self.message_user(
+            request,
+            f"{plural(len(rows), 'listing was', 'listings were')} marked verified today.",
+            messages.SUCCESS,
+        )
+
+
+class TermForm(forms.ModelForm):
+    class Meta:
+        model = Term
+        fields = ["group", "code", "label", "description", "parent", "sort_order"]
+
+    def clean(self):
+        cleaned = super().clean()
+        group = cleaned.get("group") or (self.instance.group if self.instance.pk else None)
+        parent = cleaned.get("parent")
+        if parent is not None and group and parent.group != group:
+            raise ValidationError({"parent": "The parent must be in the same vocabulary."})
+        if parent is not None and self.instance.pk and parent.pk == self.instance.pk:
+            raise ValidationError({"parent": "A term cannot be its own parent."})
+        return cleaned
+
+
+@admin.register(Term)
+class TermAdmin(admin.ModelAdmin):
+    form = TermForm
+    list_display = ["label", "group", "code", "parent", "sort_order"]
+    list_display_links = ["label"]
+    list_filter = ["group"]
+    list_select_related = ["parent"]
+    search_fields = ["code", "label"]
+    ordering = ["group", "sort_order", "label"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            # Codes are public (URLs, the API): they never change once a term exists,
+            # and moving a term to another vocabulary would mislabel every listing using it.
+            return ["group", "code"]
+        return []
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(ProblemReport)
+class ProblemReportAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "facility_link", "category", "status", "message_preview"]
+    list_select_related = ["facility"]
+    list_filter = ["status", "category"]
+    search_fields = ["facility__name", "facility__city", "message"]
+    date_hierarchy = "created_at"
+    actions = ["mark_resolved", "dismiss"]
+    fields = [
+        "facility",
+        "category",
+        "message",
+        "contact",
+        "created_at",
+        "status",
+        "curator_note",
+        ("resolved_at", "resolved_by"),
+    ]
+    # What the public wrote is shown (escaped by the admin), never edited.
+    readonly_fields = [
+        "facility",
+        "category",
+        "message",
+        "contact",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # reports come from the public "report a problem" form
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.display(description="facility", ordering="facility__name")
+    def facility_link(self, obj):
+        url = reverse("admin:facilities_facility_change", args=[obj.facility_id])
+        return format_html('<a href="{}">{}</a>', url, str(obj.facility))
+
+    @admin.display(description="message")
+    def message_preview(self, obj):
+        text = " ".join(obj.message.split())
+        return text if len(text) <= 80 else f"{text[:79]}…"
+
+    def save_model(self, request, obj, form, change):
+        if "status" in form.changed_data:
+            self._mark(obj, obj.status, request.user)
+        super().save_model(request, obj, form, change)
+
+    @staticmethod
+    def _mark(obj, status, user):
+        obj.status = status
+        if status == ProblemReport.Status.NEW:
+            obj.resolved_at, obj.resolved_by = None, None
+        else:
+            obj.resolved_at, obj.resolved_by = timezone.now(), user
+
+    def _close(self, request, queryset, status, verb):
+        count = queryset.exclude(status=status).update(
+            status=status, resolved_at=timezone.now(), resolved_by=request.user
+        )
+        self.message_user(request, f"{plural(count, 'report was', 'reports were')} {verb}.")
+
+    @admin.action(description="Mark selected reports resolved", permissions=["change"])
+    def mark_resolved(self, request, queryset):
+        self._close(request, queryset, ProblemReport.Status.RESOLVED, "marked resolved")
+
+    @admin.action(description="Dismiss selected reports", permissions=["change"])
+    def dismiss(self, request, queryset):
+        self._close(request, queryset, ProblemReport.Status.DISMISSED, "dismissed")
