@@ -1,0 +1,98 @@
+"""Small display helpers for the public pages."""
+
+import re
+from urllib.parse import urlencode
+
+from django import template
+
+from ..text import digits
+
+register = template.Library()
+
+_EXTENSION = re.compile(r"\s*(?:x|ext\.?)\s*(\d+)\s*$", re.IGNORECASE)
+
+
+@register.filter
+def tel_href(phone):
+    """tel: link for a US phone number, with ;ext= for an extension (RFC 3966)."""
+    phone = phone or ""
+    extension = _EXTENSION.search(phone)
+    number = digits(_EXTENSION.sub("", phone))
+    if len(number) == 10:
+        number = "+1" + number
+    elif len(number) == 11 and number.startswith("1"):
+        number = "+" + number
+    href = f"tel:{number}"
+    if extension:
+        href += f";ext={extension.group(1)}"
+    return href
+
+
+@register.filter
+def schedule(facility):
+    """IOP schedule in a few words: ["9-12 hours a week", "Evening", ...]."""
+    parts = []
+    low, high = facility.hours_per_week_min, facility.hours_per_week_max
+    if low and high and low != high:
+        parts.append(f"{low}–{high} hours a week")
+    elif low or high:
+        parts.append(f"{low or high} hours a week")
+    for flag, label in (
+        (facility.offers_daytime, "Daytime"),
+        (facility.offers_evening, "Evening"),
+        (facility.offers_weekend, "Weekend"),
+        (facility.offers_virtual, "Virtual option"),
+    ):
+        if flag:
+            parts.append(label)
+    return parts
+
+
+@register.filter
+def miles(value):
+    """One decimal: 3.2 miles (1 mile)."""
+    if value is None:
+        return ""
+    rounded = round(float(value), 1)
+    return "1 mile" if rounded == 1 else f"{rounded:.1f} miles"
+
+
+@register.filter
+def minutes(value):
+    """180 -> "3 hours", 90 -> "1 hour 30 minutes", 45 -> "45 minutes"."""
+    if not value:
+        return ""
+    hours, rest = divmod(int(value), 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if rest:
+        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
+@register.simple_tag
+def directions_url(facility):
+    """A link to directions; it is only a link, nothing is fetched."""
+    if facility.latitude is not None and facility.longitude is not None:
+        return "https://www.openstreetmap.org/directions?" + urlencode(
+            {"to": f"{facility.latitude:.5f},{facility.longitude:.5f}"}
+        )
+    address = ", ".join(
+        part for part in (facility.street1, facility.city, facility.state, facility.zip) if part
+    )
+    return "https://www.openstreetmap.org/search?" + urlencode({"query": address})
+
+
+@register.simple_tag(takes_context=True)
+def absolute(context, path):
+    """The full address of a page on this site (printed next to links)."""
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request else path
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, number):
+    """The results URL for another page, keeping every filter."""
+    query = context.get("page_query", "")
+    return f"?{query}&page={number}" if query else f"?page={number}"

@@ -1,0 +1,241 @@
+"""The finder in a real browser: Playwright driving Debian's Chromium, headless.
+
+Screenshots of each page at 360 px and 1280 px go to test-artifacts/screenshots/.
+"""
+
+import datetime
+import re
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from facilities.models import Facility, ProblemReport
+
+from .factories import build_mississippi, make_facility
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+WIDTHS = {"phone": (360, 740), "desktop": (1280, 900)}
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+
+def detailed_facility():
+    return make_facility(
+        name="Harbor Light Recovery Center",
+        program_name="Evening IOP",
+        street1="1200 North State Street",
+        zip="39202",
+        latitude=32.3120,
+        longitude=-90.1800,
+        phone="601-555-0142",
+        intake_phone="601-555-0143",
+        website="https://harborlight.example.org/",
+        description="Group and individual counseling for adults, with family sessions.",
+        ownership="PVTN",
+        co_occurring=True,
+        payments=["PI", "MD", "MC", "SF"],
+        assistance=["SS"],
+        populations=["WN", "VET", "CO"],
+        ages=["ADLT", "YAD"],
+        genders=["FEM", "MALE"],
+        languages=["SP"],
+        medications=["BWN", "NU"],
+        approaches=["CBT", "DBT", "MI", "REL"],
+        therapies=["YOGA", "MED"],
+        conditions=["ALC", "OPI", "DEP", "ANX"],
+        services=["ASMT", "GRPC", "INDC", "FAMC", "AFT"],
+        accreditations=["JC", "SSA"],
+        hours_per_week_min=9,
+        hours_per_week_max=12,
+        sessions_per_week=3,
+        session_length_minutes=180,
+        duration_weeks=10,
+        offers_evening=True,
+        offers_virtual=True,
+        verified_at=datetime.date(2026, 3, 2),
+        source=Facility.Source.DEMO,
+    )
+
+
+def place_cities():
+    """build_mississippi puts every listing at Jackson's point; move them to their cities."""
+    for city, (lat, lng) in {
+        "Oxford": (34.3665, -89.5192),
+        "Hattiesburg": (31.3271, -89.2903),
+        "Richmond": (37.5407, -77.4360),
+    }.items():
+        Facility.objects.filter(city=city).update(latitude=lat, longitude=lng)
+
+
+@pytest.fixture
+def finder(live_vocabulary):
+    build_mississippi()
+    place_cities()
+    return detailed_facility()
+
+
+def at_width(page, width_name):
+    width, height = WIDTHS[width_name]
+    page.set_viewport_size({"width": width, "height": height})
+
+
+def expand(page, selector):
+    """Open a <details> by clicking its summary, as a person would (if it is closed)."""
+    if not page.locator(selector).evaluate("element => element.open"):
+        page.locator(f"{selector} > summary").click()
+
+
+def serious_violations(page):
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -> {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_search_from_home_filter_open_a_facility_and_report_a_problem(page, finder):
+    page.goto("/")
+    page.get_by_label("Where? Type a city, a ZIP code or a state").fill("Jackson")
+    page.get_by_role("button", name="Search").click()
+    # "Jackson" alone: we list programs only in Jackson, Mississippi, so it goes straight there.
+    expect_url = re.compile(r"/facilities/\?near=Jackson%2C\+MS")
+    page.wait_for_url(expect_url)
+    assert page.locator(".result-count").inner_text().strip() == "17 programs found"
+
+    expand(page, "#filters")
+    expand(page, "#field-payment")
+    page.get_by_label("Medicaid", exact=True).check()
+    expand(page, "#field-co_occurring")
+    page.get_by_label("Treats mental health and substance use together (co-occurring)").check()
+    page.get_by_role("button", name="Show programs").click()
+    page.wait_for_url(re.compile(r"payment=MD.*co_occurring=true"))
+    chips = page.locator(".chips .chip").all_inner_texts()
+    assert any("Payment: Medicaid" in chip for chip in chips)
+    assert any("Treats mental health" in chip for chip in chips)
+    count = int(page.locator(".result-count").inner_text().split()[0])
+    assert 0 < count < 17
+
+    page.get_by_role("link", name="Harbor Light Recovery Center").click()
+    page.wait_for_url(re.compile(r"/facilities/harbor-light"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Harbor Light Recovery Center"
+    assert page.get_by_role(
+        "link", name="Call to start treatment (intake): 601-555-0143"
+    ).get_attribute("href") == ("tel:+16015550143")
+
+    page.get_by_role("link", name="Report a problem with this listing").click()
+    page.get_by_label("The phone number is wrong").check()
+    page.get_by_label("What is wrong?").fill("The intake line rings out; nobody answers.")
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_url(re.compile(r"/report/thanks/$"))
+    assert "your report was sent" in page.get_by_role("heading", level=1).inner_text()
+    report = ProblemReport.objects.get()
+    assert report.facility == finder and report.category == "phone"
+    assert report.status == ProblemReport.Status.NEW
+
+
+def test_ticking_a_filter_updates_the_results_in_place_with_javascript(page, finder):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/facilities/?state=MS")
+    assert page.locator(".result-count").inner_text().strip() == "29 programs found"
+    page.evaluate("window.__sameDocument = true")
+    expand(page, "#field-payment")
+    page.get_by_label("Military insurance (e.g. TRICARE)", exact=True).check()
+    # Wait through a locator: string predicates are eval()ed, which the CSP forbids.
+    page.locator(".result-count", has_text="15 programs found").wait_for()
+    assert page.locator(".result-count").inner_text().strip() == "15 programs found"
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert "payment=MI" in page.url
+
+
+def test_searching_and_filtering_work_without_javascript(browser, live_server, finder):
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        page.get_by_label("Where? Type a city, a ZIP code or a state").fill("Mississippi")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(re.compile(r"/facilities/\?state=MS$"))
+        assert page.locator(".result-count").inner_text().strip() == "29 programs found"
+        expand(page, "#filters")
+        expand(page, "#field-payment")
+        page.get_by_label("Medicare", exact=True).check()
+        page.get_by_role("button", name="Show programs").click()
+        page.wait_for_url(re.compile(r"payment=MC"))
+        assert page.locator(".result-count").inner_text().strip() == "12 programs found"
+        # Level of care: untick IOP to see every level (the hidden empty value keeps it so).
+        expand(page, "#filters")
+        expand(page, "#field-level_of_care")
+        page.get_by_label("Intensive outpatient (IOP)", exact=True).uncheck()
+        expand(page, "#field-payment")
+        page.get_by_label("Medicare", exact=True).uncheck()
+        page.get_by_role("button", name="Show programs").click()
+        page.wait_for_url(re.compile(r"level_of_care=&"))
+        assert page.locator(".chip-default").count() == 0
+        # The 29 IOPs and the outpatient-only listing.
+        assert page.locator(".result-count").inner_text().strip() == "30 programs found"
+    finally:
+        context.close()
+
+
+PAGES = {
+    "home": lambda facility: "/",
+    "results": lambda facility: "/facilities/?near=Jackson%2C+MS",
+    "no-results": lambda facility: "/facilities/?near=39201&payment=ITU",
+    "bad-input": lambda facility: "/facilities/?near=Jacksn%2C+MS&radius=abc",
+    "facility": lambda facility: facility.get_absolute_url(),
+    "report": lambda facility: facility.get_absolute_url() + "report/",
+    "states": lambda facility: "/states/",
+    "state": lambda facility: "/states/ms/",
+    "city": lambda facility: "/states/ms/jackson/",
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_has_no_serious_accessibility_violations_at_phone_and_desktop_width(
+    page, finder, name
+):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    console_errors = []
+    page.on(
+        "console", lambda message: message.type == "error" and console_errors.append(message.text)
+    )
+    for width_name in WIDTHS:
+        at_width(page, width_name)
+        page.goto(PAGES[name](finder))
+        assert page.locator("a[href='tel:988']").first.is_visible()
+        assert page.locator("a[href='tel:+18006624357']").first.is_visible()
+        page.screenshot(
+            path=str(SCREENSHOTS / f"{name}-{WIDTHS[width_name][0]}.png"), full_page=True
+        )
+        assert serious_violations(page) == [], (name, width_name)
+        # Nothing wider than the screen: no sideways scrolling on a phone.
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (name, width_name, overflow)
+    # Nothing blocked by the Content-Security-Policy, no script errors (a page answered
+    # with 400 on purpose is logged as a failed load: that one is expected).
+    expected = "the server responded with a status of 400"
+    assert [text for text in console_errors if expected not in text] == []
+
+
+def test_a_facility_named_like_html_renders_as_text_and_runs_nothing(page, finder):
+    hostile = make_facility(name=XSS_NAME, program_name="<script>alert(2)</script>")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    for url in [
+        hostile.get_absolute_url(),
+        "/facilities/?q=img",
+        "/facilities/?q=%3Cimg+src%3Dx+onerror%3Dalert(3)%3E",
+        "/facilities/?near=%3Cscript%3Ealert(4)%3C/script%3E",
+        "/?place=%3Cimg+src%3Dx+onerror%3Dalert(5)%3E",
+    ]:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        assert page.locator("img[src='x']").count() == 0, url
+    page.goto(hostile.get_absolute_url())
+    assert page.get_by_role("heading", level=1).inner_text() == XSS_NAME
+    assert dialogs == []
