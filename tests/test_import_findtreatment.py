@@ -544,3 +544,15 @@ def test_progress_is_reported_for_large_imports(tmp_path):
     ]
     _, _, err = run_import(SAMPLE)
     assert "12/12 listings processed" in err
+
+
+def test_an_imported_listing_gets_one_history_entry_holding_its_terms():
+    status, _, _ = run_import(SAMPLE, "--publish")
+    assert status == 0
+    facility = Facility.objects.get(program_name="Mohr Center")
+    entries = list(facility.history.all())
+    assert len(entries) == 1
+    assert entries[0].history_change_reason == findtreatment.HISTORY_REASON
+    payments = set(entries[0].payment_options.values_list("term__code", flat=True))
+    assert payments == set(facility.payment_options.values_list("code", flat=True))
+    assert "MD" in payments

@@ -40,11 +40,13 @@ from django.db import DatabaseError, connection, transaction
 
 from .. import vocabulary as vocab
 from ..geo import zip_centroid
+from ..history import single_history_entry
 from ..models import Facility, Term, phone_validator, zip_validator
 from ..states import STATES
 from ..text import normalize_city
 
 MAPPING_PATH = Path(__file__).with_name("findtreatment_mapping.csv")
+HISTORY_REASON = "FindTreatment.gov import"
 
 FLAG = "flag"
 IGNORE = "ignore"
@@ -759,16 +761,18 @@ class FindTreatmentImporter:
         )
         facility.latitude, facility.longitude, facility.location_approximate = derived.location
         _validate(facility)
-        facility.save()
-        for name, ids in derived.m2m.items():
-            if ids:  # a new listing has no links yet: insert them without reading first
-                field_ = Facility._meta.get_field(name)
-                through = field_.remote_field.through
-                through.objects.bulk_create(
-                    through(**{f"{field_.m2m_field_name()}_id": facility.pk,
-                               f"{field_.m2m_reverse_field_name()}_id": term_id})
-                    for term_id in sorted(ids)
-                )  # fmt: skip
+        # One history entry for the listing and all its terms (not one per field).
+        with single_history_entry(facility, reason=HISTORY_REASON):
+            facility.save()
+            for name, ids in derived.m2m.items():
+                if ids:  # a new listing has no links yet: insert them without reading first
+                    field_ = Facility._meta.get_field(name)
+                    through = field_.remote_field.through
+                    through.objects.bulk_create(
+                        through(**{f"{field_.m2m_field_name()}_id": facility.pk,
+                                   f"{field_.m2m_reverse_field_name()}_id": term_id})
+                        for term_id in sorted(ids)
+                    )  # fmt: skip
         index.add(facility, frids)
         report.created.append(f"{facility} ({facility.slug})")
 
@@ -841,9 +845,10 @@ class FindTreatmentImporter:
             report.unchanged.append(name)
             return
         _validate(facility)
-        facility.save()
-        for field_name, ids in m2m_changes.items():
-            getattr(facility, field_name).set(ids)
+        with single_history_entry(facility, reason=HISTORY_REASON):
+            facility.save()
+            for field_name, ids in m2m_changes.items():
+                getattr(facility, field_name).set(ids)
         index.add(facility, frids)
         report.updated.append((name, changed))
 
