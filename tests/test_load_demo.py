@@ -47,3 +47,15 @@ def test_load_demo_loads_the_demo_fixture_once(monkeypatch, tmp_path):
     assert "already loaded" in out
     assert snapshot() == before
     assert Facility.objects.filter(source="demo").count() == 1
+
+
+def test_the_real_demo_fixture_gives_each_listing_one_history_entry_with_its_terms():
+    out = run_load_demo()
+    assert "Loaded 160 demo listing(s)" in out
+    demo = Facility.objects.filter(source="demo")
+    assert Facility.history.filter(source="demo").count() == demo.count() == 160
+    listing = demo.filter(payment_options__isnull=False).first()
+    entry = listing.history.get()
+    assert set(entry.payment_options.values_list("term__code", flat=True)) == set(
+        listing.payment_options.values_list("code", flat=True)
+    )
