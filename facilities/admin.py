@@ -232,6 +232,11 @@ class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
             if "verified_at" in changed:
                 obj.verified_by = request.user if obj.verified_at else None
                 changed.append("verified_by")
+            moved = {"latitude", "longitude"} & set(changed)
+            if moved and "location_approximate" not in changed:
+                # A curator placing the building corrects the ZIP-centre estimate.
+                obj.location_approximate = False
+                changed.append("location_approximate")
             add_curated(obj, changed)
         super().save_model(request, obj, form, change)
 

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 from . import vocabulary as vocab
+from .geo import zip_centroid
 from .states import STATE_CHOICES, state_name
 from .text import city_slug, normalize_city
 
@@ -310,6 +311,12 @@ class Facility(Versioned):
     def save(self, *args, **kwargs):
         self.state = (self.state or "").upper()
         self.city_key = normalize_city(self.city)
+        if self.latitude is None and self.longitude is None:
+            # No coordinates: the ZIP code's centre is close enough to search by distance.
+            point = zip_centroid(self.zip)
+            if point is not None:
+                self.latitude, self.longitude = point
+                self.location_approximate = True
         if not self.slug:
             self.slug = self.unique_slug()
         super().save(*args, **kwargs)

@@ -552,3 +552,16 @@ def test_opening_a_vocabulary_autocomplete_lists_all_its_terms(curator_client):
         )
     )
     assert codes == set(Term.objects.filter(group="payment").values_list("code", flat=True))
+
+
+def test_curator_placing_the_building_clears_the_approximate_location(curator_client, listings):
+    hope = listings["hope"]
+    Facility.objects.filter(pk=hope.pk).update(location_approximate=True)
+    data = post_data_from_form(curator_client.get(change_url(hope)))
+    data["latitude"], data["longitude"] = "32.3001", "-90.1802"
+    response = curator_client.post(change_url(hope), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    hope.refresh_from_db()
+    assert (hope.latitude, hope.longitude) == (32.3001, -90.1802)
+    assert hope.location_approximate is False
+    assert {"latitude", "longitude", "location_approximate"} <= set(hope.curated_fields)

@@ -52,7 +52,7 @@ def listings():
         verified_at=datetime.date(2025, 6, 1),
     )
     make_facility(name="Tupelo virtual", latitude=34.2576, longitude=-88.7034, offers_virtual=True)
-    make_facility(name="Nowhere", latitude=None, longitude=None, payments=["MD"])
+    make_facility(name="Nowhere", zip="00000", latitude=None, longitude=None, payments=["MD"])
     make_facility(name="Archived", status=Facility.Status.ARCHIVED, payments=["MD"])
 
 

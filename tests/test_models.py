@@ -107,3 +107,14 @@ def test_source_key_is_unique_per_source():
     make_facility(source=Facility.Source.FINDTREATMENT, source_key="")
     with pytest.raises(IntegrityError), transaction.atomic():
         make_facility(source=Facility.Source.FINDTREATMENT, source_key="abc")
+
+
+@pytest.mark.django_db
+def test_a_listing_without_coordinates_gets_its_zip_centre_marked_approximate():
+    facility = make_facility(zip="38655", city="Oxford")
+    assert (facility.latitude, facility.longitude) == pytest.approx((34.3308, -89.4835))
+    assert facility.location_approximate is True
+    placed = make_facility(zip="38655", city="Oxford", latitude=34.36, longitude=-89.52)
+    assert placed.location_approximate is False
+    unknown = make_facility(zip="00000")
+    assert unknown.latitude is None and not unknown.location_approximate
