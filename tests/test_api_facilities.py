@@ -390,3 +390,24 @@ def test_nothing_is_writable(client, method, path):
     assert response.status_code == 405
     assert response.json()["detail"] == f'Method "{method.upper()}" not allowed.'
     assert "POST" not in response["Allow"]
+
+
+def page_ids(client, params):
+    """Every id the search page lists for the query, following its pages."""
+    ids, number = [], 1
+    while True:
+        response = client.get("/facilities/", {**params, "page": number})
+        assert response.status_code == 200
+        page = response.context["page"]
+        ids += [facility.id for facility in page.object_list]
+        if not page.has_next():
+            return ids
+        number += 1
+
+
+@pytest.mark.parametrize("params", SEARCHES, ids=lambda params: query(params) or "no-filters")
+def test_the_search_page_and_the_api_list_the_same_ids_for_the_same_query(client, listings, params):
+    # The page defaults to IOPs (level_of_care=OIT) when the query names no level of care;
+    # the API assumes nothing, so it is asked for the same scope explicitly.
+    api_params = params if "level_of_care" in params else {**params, "level_of_care": "OIT"}
+    assert page_ids(client, params) == api_ids(client, query(api_params))
