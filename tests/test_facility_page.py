@@ -175,3 +175,20 @@ def test_html_in_a_facility_name_is_escaped(client):
     body = client.get(facility.get_absolute_url()).content.decode()
     assert "<img src=x" not in body
     assert "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+@pytest.mark.parametrize(
+    "county, shown",
+    [
+        ("Hinds County", "Hinds County"),
+        ("Hinds", "Hinds County"),
+        ("Orleans Parish", "Orleans Parish"),
+    ],
+)
+def test_county_is_named_once(client, county, shown):
+    from .factories import make_facility
+
+    facility = make_facility(county=county)
+    html = client.get(facility.get_absolute_url()).content.decode()
+    assert shown in html
+    assert f"{shown} County" not in html

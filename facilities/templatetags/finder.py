@@ -96,3 +96,15 @@ def page_url(context, number):
     """The results URL for another page, keeping every filter."""
     query = context.get("page_query", "")
     return f"?{query}&page={number}" if query else f"?page={number}"
+
+
+_COUNTY_WORDS = ("county", "parish", "borough", "census area", "municipality", "city")
+
+
+@register.filter
+def county_label(county):
+    """ "Hinds" -> "Hinds County"; "Hinds County" and "Orleans Parish" stay as they are."""
+    county = (county or "").strip()
+    if not county or county.lower().endswith(_COUNTY_WORDS):
+        return county
+    return f"{county} County"
