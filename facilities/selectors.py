@@ -8,25 +8,15 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
 
 from . import vocabulary as vocab
-from .models import Facility, Term
+from .models import TERM_FIELDS, Facility, Term
 
 VOCABULARY_CACHE_KEY = "facilities:vocabulary:v1"
 VOCABULARY_CACHE_SECONDS = 300
 
 # The many-to-many fields a result card or an API list item shows.
 LIST_PREFETCH = ("levels_of_care", "payment_options", "payment_assistance", "populations")
-# Everything a facility page or API detail shows.
-DETAIL_PREFETCH = LIST_PREFETCH + (
-    "age_groups",
-    "genders",
-    "languages",
-    "medications",
-    "approaches",
-    "therapies",
-    "conditions",
-    "services",
-    "accreditations",
-)
+# Everything a facility page or API detail shows: every vocabulary.
+DETAIL_PREFETCH = tuple(TERM_FIELDS)
 
 
 def vocabulary():
