@@ -99,10 +99,13 @@ def test_call_intake_website_and_directions_are_links(client):
     assert 'href="https://www.openstreetmap.org/directions?to=32.31200%2C-90.18000"' in body
 
 
-def test_directions_fall_back_to_an_address_search_without_coordinates(client):
+def test_directions_search_the_address_when_the_location_is_only_the_zip_centre(client):
+    # Without coordinates a listing gets its ZIP centre, marked approximate.
     facility = full_facility(latitude=None, longitude=None)
+    assert facility.location_approximate
     body = client.get(facility.get_absolute_url()).content.decode()
     assert "https://www.openstreetmap.org/search?query=1200+North+State+Street%2C+Jackson" in body
+    assert "openstreetmap.org/directions" not in body
 
 
 def test_fictional_listings_say_so(client):

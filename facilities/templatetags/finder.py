@@ -73,8 +73,11 @@ def minutes(value):
 
 @register.simple_tag
 def directions_url(facility):
-    """A link to directions; it is only a link, nothing is fetched."""
-    if facility.latitude is not None and facility.longitude is not None:
+    """A link to directions; it is only a link, nothing is fetched.
+
+    A ZIP-centre estimate would send people to the wrong street: search the address instead.
+    """
+    if facility.latitude is not None and not facility.location_approximate:
         return "https://www.openstreetmap.org/directions?" + urlencode(
             {"to": f"{facility.latitude:.5f},{facility.longitude:.5f}"}
         )
