@@ -327,8 +327,10 @@ def wrk(base, paths, connections, seconds):
         "-t2",
         f"-c{connections}",
         f"-d{seconds}s",
+        # gunicorn kills a request after GUNICORN_TIMEOUT (30 s): wrk waits as long, so a
+        # timeout here is a request the server really failed to answer.
         "--timeout",
-        "10s",
+        "30s",
         "--latency",
         "-s",
         str(LUA),
@@ -383,7 +385,7 @@ class Prober(threading.Thread):
     def run(self):
         while not self.stopping.is_set():
             started = time.time()
-            status, _ = get(self.url, timeout=10)
+            status, _ = get(self.url, timeout=30)
             self.samples.append((started, time.time(), status))
             time.sleep(0.05)
 
@@ -623,6 +625,9 @@ def main():
         params = pick_parameters()
         paths = search_mix(params)
         results = {
+            # Other work on the machine skews every figure: say how busy it was.
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            "cpus": os.cpu_count(),
             "listings": args.count,
             "connections": args.connections,
             "seconds": args.seconds,
@@ -657,6 +662,7 @@ def main():
                 servers.append(Gunicorn(port, redis=True, workers=2).start())
             ttl = int(os.environ.get("CACHE_TIMEOUT", "300"))
             results["c_shared_cache"] = {"cache_ttl_s": ttl, **scenario_c(servers, params, ttl)}
+        results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         results["total_seconds"] = round(time.perf_counter() - started, 1)
     finally:
         for server in servers:
@@ -692,6 +698,12 @@ def passed(results):
 
 def report(results):
     print()
+    print(
+        f"{results['listings']:,} listings, gunicorn {results['gunicorn']['workers']} workers x "
+        f"{results['gunicorn']['threads']} threads, {results['connections']} clients; "
+        f"{results['cpus']} CPUs, load average {results['load_average_at_start'][0]} at start, "
+        f"{results['load_average_at_end'][0]} at end"
+    )
     if "a_steady" in results:
         print_row("a steady load", results["a_steady"])
     if "b_postgres_restart" in results:
