@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install dev-install migrate demo demo-fixture lint format test-postgres browser-deps clean
+.PHONY: run serve test install dev-install migrate demo demo-fixture lint format test-postgres browser-deps clean loadtest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,10 @@ test: dev-install
 test-postgres: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 test-postgres:
 	DATABASE_URL=$(DATABASE_URL) $(MAKE) test
+
+## make loadtest: load and fault tests on a private PostgreSQL with 100,000 listings (bench/loadtest.py)
+loadtest: install
+	$(BIN)/python bench/loadtest.py
 
 ## make browser-deps: Debian's Chromium for the browser tests (needs root)
 browser-deps:

@@ -5,6 +5,7 @@ means the same thing everywhere.
 """
 
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
 
 from . import vocabulary as vocab
@@ -42,8 +43,15 @@ def vocabulary():
     return groups
 
 
-def clear_vocabulary_cache(**kwargs):
+def clear_vocabulary_cache(using=None, **kwargs):
+    """Forget the cached vocabularies now, and again when the saving transaction commits.
+
+    Until the commit, other processes still read the old terms and may cache them again
+    (a busy site does, within milliseconds); without the second delete they would keep
+    showing the old label for the whole cache timeout.
+    """
     cache.delete(VOCABULARY_CACHE_KEY)
+    transaction.on_commit(lambda: cache.delete(VOCABULARY_CACHE_KEY), using=using)
 
 
 def term_choices(group):

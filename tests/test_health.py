@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client, RequestFactory
@@ -177,3 +177,31 @@ def test_the_live_database_connection_carries_the_timeouts():
     else:
         assert not connection.settings_dict.get("OPTIONS")
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/api/v1/facilities/?state=MS", "/api/v1/states/MS/summary/", "/api/v1/states/"]
+)
+@pytest.mark.parametrize(
+    "error",
+    [
+        OperationalError("terminating connection due to administrator command"),
+        InterfaceError("connection already closed"),
+    ],
+)
+def test_real_api_endpoints_answer_503_not_500_while_the_database_restarts(
+    client, monkeypatch, path, error
+):
+    # Found by `make loadtest`: the API's own exception handler turned every database
+    # error into a 500 before the 503 middleware could see it.
+    from facilities import selectors
+
+    def database_gone():
+        raise error
+
+    monkeypatch.setattr(selectors, "published_facilities", database_gone)
+    response = client.get(path)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert "temporarily unavailable" in response.json()["detail"]

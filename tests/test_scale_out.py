@@ -3,6 +3,8 @@
 import os
 import uuid
 
+import pytest
+
 from tests.subprocesses import run_script
 
 # Redis runs at 127.0.0.1:6379 on the development machines and in CI (.ci/run);
@@ -47,3 +49,50 @@ print(json.dumps(value))
 """
     assert run_script(writer, REDIS_URL=REDIS_URL) is True
     assert run_script(reader, REDIS_URL=REDIS_URL) == {"listings": 3}
+
+
+@pytest.mark.django_db
+def test_a_term_saved_in_a_transaction_is_forgotten_again_when_it_commits(
+    django_capture_on_commit_callbacks,
+):
+    # Found by `make loadtest`: while a curator's save was still uncommitted, another app
+    # process read the old terms and cached them again, so the old label stayed for the
+    # whole cache timeout. The cache is now also cleared when the transaction commits.
+    from django.core.cache import cache
+
+    from facilities import selectors
+    from facilities.models import Term
+
+    term = Term.objects.get(group="payment", code="MD")
+    assert selectors.term_labels("payment")["MD"] == term.label
+    with django_capture_on_commit_callbacks(execute=True):
+        term.label = "Medicaid (state plan)"
+        term.save()
+        assert cache.get(selectors.VOCABULARY_CACHE_KEY) is None  # cleared at once, as before
+        # Another process, reading the committed (old) rows, fills the cache again.
+        cache.set(selectors.VOCABULARY_CACHE_KEY, {"payment": [{"code": "MD", "label": "old"}]})
+    assert cache.get(selectors.VOCABULARY_CACHE_KEY) is None
+    assert selectors.term_labels("payment")["MD"] == "Medicaid (state plan)"
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_term_edit_is_never_shown(
+    django_capture_on_commit_callbacks,
+):
+    from django.db import transaction
+
+    from facilities import selectors
+    from facilities.models import Term
+
+    term = Term.objects.get(group="payment", code="MD")
+    old_label = term.label
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                term.label = "never committed"
+                term.save()
+                raise RuntimeError("the admin form failed later in the save")
+        except RuntimeError:
+            pass
+    assert callbacks == []  # nothing to clear for a save that never happened
+    assert selectors.term_labels("payment")["MD"] == old_label

@@ -4,6 +4,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
@@ -18,6 +19,10 @@ def api_exception_handler(exc, context):
     if isinstance(exc, SuspiciousOperation):
         # E.g. more query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS.
         exc = exceptions.ParseError(f"Bad request: {exc}")
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down or restarting: DRF re-raises, and
+        # finder.middleware.DatabaseUnavailableMiddleware answers 503 with Retry-After.
+        return None
     response = exception_handler(exc, context)
     if response is not None or settings.DEBUG:
         return response
