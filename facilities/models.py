@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from . import data_version
 from . import vocabulary as vocab
 from .states import STATE_CHOICES, state_name
 from .text import city_slug, normalize_city
@@ -24,7 +25,16 @@ class VersionedQuerySet(models.QuerySet):
         # Bulk writes (admin actions, imports, bulk_update) raise the version too,
         # so an edit form opened before them is refused instead of overwriting them.
         kwargs.setdefault("version", models.F("version") + 1)
-        return super().update(**kwargs)
+        count = super().update(**kwargs)
+        if count:
+            data_version.bump()  # no save() signals here: cached figures must still change
+        return count
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            data_version.bump()
+        return created
 
 
 class Versioned(models.Model):
@@ -300,6 +310,23 @@ class Facility(Versioned):
             models.Index(fields=["latitude", "longitude"], name="facility_lat_lng"),
             models.Index(fields=["verified_at"], name="facility_verified"),
             models.Index(fields=["zip"], name="facility_zip"),
+            # Published listings of a state in name order (the default sort): a state
+            # search's page is the first rows of this index that pass the other filters,
+            # with no sort of the state's 11,000 listings. Partial: only what is shown.
+            models.Index(
+                fields=["state", "name", "id"],
+                condition=models.Q(status="published"),
+                name="facility_published_state_name",
+            ),
+            # Every published listing in name order: lists without a state, and their
+            # deep pages (page 200 skips 3,980 index entries instead of sorting 95,000).
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(status="published"),
+                name="facility_published_name",
+            ),
+            # The API's Last-Modified is MAX(updated_at): one read at the index's end.
+            models.Index(fields=["updated_at"], name="facility_updated"),
         ]
 
     def __str__(self):
@@ -398,3 +425,18 @@ class ProblemReport(models.Model):
 
     def __str__(self):
         return f"{self.get_category_display()}: {self.facility}"
+
+
+class DataVersion(models.Model):
+    """One row whose number goes up whenever listings or vocabularies change.
+
+    Cached figures and API ETags carry it in their keys (facilities/data_version.py):
+    it is written in the same transaction as the change, so every process sees the
+    change at once, even with a per-process cache.
+    """
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"data version {self.version}"
