@@ -757,6 +757,7 @@ def main():
                 server.base + path, args.connections, args.seconds, server.worker_pids, args.retries
             )
             row["url"] = path
+            row["worker_rss_mb_after"] = server.worker_rss_mb()
             results["scenarios"][name] = row
         if not only or "h" in only:
             state = params["largest_state"]
@@ -767,6 +768,7 @@ def main():
             results["h_csv_export_10000"] = time_csv_export(
                 server.base, f"/facilities/export.csv?{many}"
             )
+            results["h_csv_export_10000"]["worker_rss_mb_after"] = server.worker_rss_mb()
         results["worker_rss_mb"] = server.worker_rss_mb()
 
     if "d_api_state_ownership_payment" in paths:

@@ -5,7 +5,7 @@ means the same thing everywhere.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
+from django.db.models import CharField, Count, Exists, Min, OuterRef, Q, Value
 from django.utils.functional import cached_property
 
 from . import data_version
@@ -89,23 +89,81 @@ def published_facilities():
     return Facility.objects.published()
 
 
-def _terms_in_order(names):
-    return [Prefetch(name, queryset=Term.objects.order_by("sort_order")) for name in names]
-
-
 def for_list(queryset):
     """What a result card or API list item needs, in a fixed number of queries."""
     return (
         queryset.select_related("ownership", "ownership__parent")
         .defer(*LIST_DEFERRED)
-        .prefetch_related(*_terms_in_order(LIST_PREFETCH))
+        .with_terms(*LIST_PREFETCH)
     )
 
 
 def for_detail(queryset):
-    return queryset.select_related("ownership", "ownership__parent").prefetch_related(
-        *(Prefetch(name, queryset=Term.objects.order_by("sort_order")) for name in DETAIL_PREFETCH)
-    )
+    return queryset.select_related("ownership", "ownership__parent").with_terms(*DETAIL_PREFETCH)
+
+
+class PrefetchedTerms(list):
+    """A listing's terms of one field, fetched with the page (attach_terms).
+
+    `facility.payment_options.all()` returns it: iterate it, test it, len(), count(),
+    exists(). Anything else (filter()...) would need a query and raises AttributeError.
+    """
+
+    def all(self):
+        return self
+
+    def count(self):
+        return len(self)
+
+    def exists(self):
+        return bool(self)
+
+
+def _terms_by_id():
+    """{id: (sort key, Term)} for every term, read once per data version."""
+
+    def load():
+        return {
+            term.pk: ((term.sort_order, term.label, term.pk), term) for term in Term.objects.all()
+        }
+
+    return data_version.cached("terms-by-id", load)
+
+
+def attach_terms(facilities, field_names):
+    """Give each facility its terms for these many-to-many fields, as prefetch_related
+    would (ordered by sort_order), in one query over the link tables."""
+    if not facilities or not field_names:
+        return
+    ids = [facility.pk for facility in facilities]
+    parts = []
+    for name in field_names:
+        through = Facility._meta.get_field(name).remote_field.through
+        parts.append(
+            through.objects.filter(facility_id__in=ids)
+            .annotate(field=Value(name, output_field=CharField()))
+            .values_list("field", "facility_id", "term_id")
+            .order_by()
+        )
+    links = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    terms = _terms_by_id()
+    found = {}
+    for name, facility_id, term_id in links:
+        found.setdefault((facility_id, name), []).append(term_id)
+    missing = {term_id for term_ids in found.values() for term_id in term_ids} - terms.keys()
+    if missing:  # a term added since this request read the data version
+        terms = {
+            **terms,
+            **{
+                pk: ((t.sort_order, t.label, pk), t)
+                for pk, t in Term.objects.in_bulk(missing).items()
+            },
+        }
+    for facility in facilities:
+        cache = facility.__dict__.setdefault("_prefetched_objects_cache", {})
+        for name in field_names:
+            entries = sorted(terms[term_id] for term_id in found.get((facility.pk, name), ()))
+            cache[name] = PrefetchedTerms(term for _, term in entries)
 
 
 class CachedCountPaginator(Paginator):

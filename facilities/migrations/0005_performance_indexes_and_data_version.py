@@ -4,6 +4,27 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# models.FILTERED_TERM_FIELDS: "every listing with this term" from the index alone.
+FILTERED_LINK_TABLES = [
+    "facilities_facility_levels_of_care",
+    "facilities_facility_payment_options",
+    "facilities_facility_populations",
+    "facilities_facility_age_groups",
+    "facilities_facility_languages",
+    "facilities_facility_medications",
+]
+
+
+def link_index_operations():
+    return [
+        migrations.RunSQL(
+            f"CREATE INDEX {table}_term_facility ON {table} (term_id, facility_id)",
+            f"DROP INDEX IF EXISTS {table}_term_facility",
+        )
+        for table in FILTERED_LINK_TABLES
+    ]
+
+
 def create_data_version_row(apps, schema_editor):
     DataVersion = apps.get_model("facilities", "DataVersion")
     DataVersion.objects.using(schema_editor.connection.alias).get_or_create(pk=1)
@@ -27,7 +48,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='facility',
-            index=models.Index(condition=models.Q(('status', 'published')), fields=['state', 'name', 'id'], name='facility_published_state_name'),
+            index=models.Index(condition=models.Q(('status', 'published')), fields=['state', 'name', 'id', 'co_occurring', 'ownership'], name='facility_published_state_name'),
         ),
         migrations.AddIndex(
             model_name='facility',
@@ -38,4 +59,5 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['updated_at'], name='facility_updated'),
         ),
         migrations.RunPython(create_data_version_row, migrations.RunPython.noop),
+        *link_index_operations(),
     ]
