@@ -216,3 +216,22 @@ def test_zip_table_holds_every_zip_the_package_knows():
 
     every = {row["zip_code"]: located(row) for row in zipcodes.list_all()}
     assert geo._zip_table() == {code: row for code, row in every.items() if row}
+
+
+@pytest.mark.parametrize("params", [{}, {"near": "39201", "radius": "50"}])
+def test_a_deep_page_holds_the_same_listings_as_a_plain_offset(client, params, monkeypatch):
+    for number in range(25):
+        make_facility(name=f"Listing {number:02}", latitude=32.3 + number / 100)
+    expected = [
+        row["id"]
+        for row in client.get(LIST, {**params, "page": 3, "page_size": 5}).json()["results"]
+    ]
+    monkeypatch.setattr(selectors.CachedCountPaginator, "deep_page_offset", 5)
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get(LIST, {**params, "page": 3, "page_size": 5}).json()
+    assert [row["id"] for row in body["results"]] == expected and len(expected) == 5
+    selects = [q["sql"].split(" FROM ")[0] for q in captured if "OFFSET 10" in q["sql"]]
+    # The skipped rows are read from an index: the offset query selects no names.
+    assert selects and all('"facilities_facility"."name"' not in sql for sql in selects)
+    page = client.get("/facilities/", {**params, "page": 2}).context["page"]
+    assert len(page.object_list) == 5 and page.number == 2
