@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install dev-install migrate demo demo-fixture lint format test-postgres browser-deps clean loadtest
+.PHONY: run serve test install dev-install migrate demo demo-fixture lint format test-postgres browser-deps bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,17 @@ loadtest: install
 ## make browser-deps: Debian's Chromium for the browser tests (needs root)
 browser-deps:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+## make bench: 100,000 generated listings in PostgreSQL (iop_bench, made once), gunicorn
+## with production settings, wrk per scenario; writes bench/results.json (README "Performance")
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iop_bench
+bench: dev-install
+	@command -v wrk >/dev/null || { \
+		echo "== installing wrk (Debian package)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: dev-install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -61,6 +61,12 @@ class UpperCaseMultipleChoiceField(forms.MultipleChoiceField):
 class CodeFilter(django_filters.MultipleChoiceFilter):
     field_class = UpperCaseMultipleChoiceField
 
+    def __init__(self, *args, **kwargs):
+        # A column of the listing itself: no join, so no duplicates to remove, and a
+        # DISTINCT over every column would sort all matching rows on every page.
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
 
 class TermFilter(CodeFilter):
     """Codes from one vocabulary group; several codes mean OR; a parent code finds its children."""

@@ -48,11 +48,23 @@ class PlaceError(Exception):
         return self.message
 
 
+# Every state code in the zipcodes data: states, DC, territories, freely associated
+# states and military mail (AA, AE, AP).
+ZIP_STATE_CODES = tuple(
+    dict.fromkeys([*STATES, "PR", "VI", "GU", "AS", "MP", "FM", "MH", "PW", "AA", "AE", "AP"])
+)
+
+
 @lru_cache(maxsize=1)
 def _zip_table():
-    """ZIP -> (lat, lng, city, state), loaded once per process."""
+    """ZIP -> (lat, lng, city, state), loaded once per process.
+
+    A state at a time: zipcodes.list_all() keeps all 42,000 ZIPs as dicts for
+    good, about 140 MB in every gunicorn worker, for a table of a few MB.
+    """
     table = {}
-    for row in zipcodes.list_all():
+    rows = (row for state in ZIP_STATE_CODES for row in zipcodes.filter_by_state(state))
+    for row in rows:
         try:
             table[row["zip_code"]] = (
                 float(row["lat"]),

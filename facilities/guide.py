@@ -7,7 +7,7 @@ and 1 by the federal government. ..."
 
 from django.db.models import Count, Q
 
-from . import selectors
+from . import data_version, selectors
 from . import vocabulary as vocab
 from .search import DEFAULT_LEVEL_OF_CARE
 
@@ -95,8 +95,19 @@ def summary_sentences(figures, place):
 
 
 def state_counts(queryset=None):
-    """{state: (iop_count, all_count)} over published listings, in one query."""
-    queryset = selectors.published_facilities() if queryset is None else queryset
+    """{state: (iop_count, all_count)} over published listings, in one query.
+
+    Over every published listing (the home and states pages) it is cached per data
+    version: it reads all 100,000 of them.
+    """
+    if queryset is None:
+        return data_version.cached(
+            "state-counts", lambda: _state_counts(selectors.published_facilities())
+        )
+    return _state_counts(queryset)
+
+
+def _state_counts(queryset):
     ids = selectors.term_ids(vocab.LEVEL_OF_CARE, [DEFAULT_LEVEL_OF_CARE])
     rows = (
         queryset.annotate(is_iop=selectors.has_any_term("levels_of_care", ids))

@@ -1,13 +1,18 @@
 """The facility data model: listings, and the vocabularies they are described in."""
 
+from functools import lru_cache
+from urllib.parse import quote
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from . import data_version
 from . import vocabulary as vocab
 from .geo import zip_centroid
 from .states import STATE_CHOICES, state_name
@@ -25,7 +30,16 @@ class VersionedQuerySet(models.QuerySet):
         # Bulk writes (admin actions, imports, bulk_update) raise the version too,
         # so an edit form opened before them is refused instead of overwriting them.
         kwargs.setdefault("version", models.F("version") + 1)
-        return super().update(**kwargs)
+        count = super().update(**kwargs)
+        if count:
+            data_version.bump()  # no save() signals here: cached figures must still change
+        return count
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            data_version.bump()
+        return created
 
 
 class Versioned(models.Model):
@@ -112,6 +126,20 @@ TERM_FIELDS = [
 ]
 
 
+# Link tables the search filters on get an index on (term_id, facility_id) too
+# (migration 0005): "every listing with term X" is then read from the index alone,
+# for counts and summaries; Django's own (facility_id, term_id) index serves the
+# EXISTS probe of one listing.
+FILTERED_TERM_FIELDS = [
+    "levels_of_care",
+    "payment_options",
+    "populations",
+    "age_groups",
+    "languages",
+    "medications",
+]
+
+
 def _terms(group, verbose_name):
     """A many-to-many field onto one vocabulary group."""
     return models.ManyToManyField(
@@ -124,8 +152,33 @@ def _terms(group, verbose_name):
 
 
 class FacilityQuerySet(VersionedQuerySet):
+    # Many-to-many fields whose terms come with the listings (with_terms()).
+    _term_fields = ()
+
     def published(self):
         return self.filter(status=Facility.Status.PUBLISHED)
+
+    def with_terms(self, *field_names):
+        """Fetch these fields' terms with the listings: one query in all, like
+        prefetch_related() but without a queryset per listing and field (that
+        cost more than everything else on a page of 50). selectors.attach_terms.
+        """
+        clone = self._chain()
+        clone._term_fields = field_names
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._term_fields = self._term_fields
+        return clone
+
+    def _fetch_all(self):
+        fetching = self._result_cache is None
+        super()._fetch_all()
+        if fetching and self._term_fields and self._iterable_class is models.query.ModelIterable:
+            from .selectors import attach_terms
+
+            attach_terms(self._result_cache, self._term_fields)
 
 
 class FacilityManager(models.Manager.from_queryset(FacilityQuerySet)):
@@ -301,6 +354,24 @@ class Facility(Versioned):
             models.Index(fields=["latitude", "longitude"], name="facility_lat_lng"),
             models.Index(fields=["verified_at"], name="facility_verified"),
             models.Index(fields=["zip"], name="facility_zip"),
+            # Published listings of a state in name order (the default sort): a state
+            # search's page is the first rows of this index that pass the other filters,
+            # with no sort of the state's 11,000 listings. Partial: only what is shown.
+            # The last two columns let its count read the index alone (no table rows).
+            models.Index(
+                fields=["state", "name", "id", "co_occurring", "ownership"],
+                condition=models.Q(status="published"),
+                name="facility_published_state_name",
+            ),
+            # Every published listing in name order: lists without a state, and their
+            # deep pages (page 200 skips 3,980 index entries instead of sorting 95,000).
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(status="published"),
+                name="facility_published_name",
+            ),
+            # The API's Last-Modified is MAX(updated_at): one read at the index's end.
+            models.Index(fields=["updated_at"], name="facility_updated"),
         ]
 
     def __str__(self):
@@ -322,7 +393,8 @@ class Facility(Versioned):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("facilities:detail", args=[self.slug])
+        before, after = _detail_url_around(get_script_prefix(), get_urlconf())
+        return before + quote(self.slug, safe=RFC3986_SUBDELIMS + "/~:@") + after
 
     def natural_key(self):
         return (self.slug,)
@@ -368,6 +440,19 @@ class Facility(Versioned):
         return age.days > settings.STALE_AFTER_DAYS
 
 
+@lru_cache(maxsize=32)
+def _detail_url_around(script_prefix, urlconf):
+    """What comes before and after the slug in a facility's URL.
+
+    reverse() costs more than the rest of a result card's data; a page of 50
+    listings, or a CSV of 10,000, asks for one URL each. Quoted as reverse() does.
+    """
+    placeholder = "facility-slug-placeholder"
+    url = reverse("facilities:detail", args=[placeholder], urlconf=urlconf)
+    before, after = url.split(placeholder)
+    return before, after
+
+
 class ProblemReport(models.Model):
     """'Report a problem with this listing': lands in a queue curators work through."""
 
@@ -405,3 +490,18 @@ class ProblemReport(models.Model):
 
     def __str__(self):
         return f"{self.get_category_display()}: {self.facility}"
+
+
+class DataVersion(models.Model):
+    """One row whose number goes up whenever listings or vocabularies change.
+
+    Cached figures and API ETags carry it in their keys (facilities/data_version.py):
+    it is written in the same transaction as the change, so every process sees the
+    change at once, even with a per-process cache.
+    """
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"data version {self.version}"

@@ -4,30 +4,23 @@ Views ask here for what they render, so a filter, a prefetch or a count
 means the same thing everywhere.
 """
 
-from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q
+from django.core.paginator import Paginator
+from django.db.models import CharField, Count, Exists, Min, OuterRef, Q, Value
+from django.utils.functional import cached_property
 
+from . import data_version
 from . import vocabulary as vocab
 from .models import TERM_FIELDS, Facility, Term
-
-VOCABULARY_CACHE_KEY = "facilities:vocabulary:v1"
-VOCABULARY_CACHE_SECONDS = 300
 
 # The many-to-many fields a result card or an API list item shows.
 LIST_PREFETCH = ("levels_of_care", "payment_options", "payment_assistance", "populations")
 # Everything a facility page or API detail shows: every vocabulary.
 DETAIL_PREFETCH = tuple(TERM_FIELDS)
+# Big and never shown in a list: the raw import record (audit data).
+LIST_DEFERRED = ("source_record",)
 
 
-def vocabulary():
-    """{group: [{"id", "code", "label", "description", "parent"}...]} for every vocabulary.
-
-    Read on every search to validate codes, so it is cached; saving a term clears it.
-    """
-    cached = cache.get(VOCABULARY_CACHE_KEY)
-    if cached is not None:
-        return cached
+def _load_vocabulary():
     groups = {}
     for term in Term.objects.select_related("parent").order_by("group", "sort_order", "label"):
         groups.setdefault(term.group, []).append(
@@ -39,19 +32,20 @@ def vocabulary():
                 "parent": term.parent.code if term.parent_id else None,
             }
         )
-    cache.set(VOCABULARY_CACHE_KEY, groups, VOCABULARY_CACHE_SECONDS)
     return groups
 
 
-def clear_vocabulary_cache(using=None, **kwargs):
-    """Forget the cached vocabularies now, and again when the saving transaction commits.
+def vocabulary():
+    """{group: [{"id", "code", "label", "description", "parent"}...]} for every vocabulary.
 
-    Until the commit, other processes still read the old terms and may cache them again
-    (a busy site does, within milliseconds); without the second delete they would keep
-    showing the old label for the whole cache timeout.
+    Read on every search to validate codes, so it is cached; any change to a term
+    gives it a new key (data_version.py).
     """
-    cache.delete(VOCABULARY_CACHE_KEY)
-    transaction.on_commit(lambda: cache.delete(VOCABULARY_CACHE_KEY), using=using)
+    return data_version.cached("vocabulary", _load_vocabulary)
+
+
+def clear_vocabulary_cache(**kwargs):
+    data_version.forget("vocabulary")
 
 
 def term_choices(group):
@@ -87,15 +81,120 @@ def published_facilities():
 
 def for_list(queryset):
     """What a result card or API list item needs, in a fixed number of queries."""
-    return queryset.select_related("ownership", "ownership__parent").prefetch_related(
-        *(Prefetch(name, queryset=Term.objects.order_by("sort_order")) for name in LIST_PREFETCH)
+    return (
+        queryset.select_related("ownership", "ownership__parent")
+        .defer(*LIST_DEFERRED)
+        .with_terms(*LIST_PREFETCH)
     )
 
 
 def for_detail(queryset):
-    return queryset.select_related("ownership", "ownership__parent").prefetch_related(
-        *(Prefetch(name, queryset=Term.objects.order_by("sort_order")) for name in DETAIL_PREFETCH)
-    )
+    return queryset.select_related("ownership", "ownership__parent").with_terms(*DETAIL_PREFETCH)
+
+
+class PrefetchedTerms(list):
+    """A listing's terms of one field, fetched with the page (attach_terms).
+
+    `facility.payment_options.all()` returns it: iterate it, test it, len(), count(),
+    exists(). Anything else (filter()...) would need a query and raises AttributeError.
+    """
+
+    def all(self):
+        return self
+
+    def count(self):
+        return len(self)
+
+    def exists(self):
+        return bool(self)
+
+
+def _terms_by_id():
+    """{id: (sort key, Term)} for every term, read once per data version."""
+
+    def load():
+        return {
+            term.pk: ((term.sort_order, term.label, term.pk), term) for term in Term.objects.all()
+        }
+
+    return data_version.cached("terms-by-id", load)
+
+
+def attach_terms(facilities, field_names):
+    """Give each facility its terms for these many-to-many fields, as prefetch_related
+    would (ordered by sort_order), in one query over the link tables."""
+    if not facilities or not field_names:
+        return
+    ids = [facility.pk for facility in facilities]
+    parts = []
+    for name in field_names:
+        through = Facility._meta.get_field(name).remote_field.through
+        parts.append(
+            through.objects.filter(facility_id__in=ids)
+            .annotate(field=Value(name, output_field=CharField()))
+            .values_list("field", "facility_id", "term_id")
+            .order_by()
+        )
+    links = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    terms = _terms_by_id()
+    found = {}
+    for name, facility_id, term_id in links:
+        found.setdefault((facility_id, name), []).append(term_id)
+    missing = {term_id for term_ids in found.values() for term_id in term_ids} - terms.keys()
+    if missing:  # a term added since this request read the data version
+        terms = {
+            **terms,
+            **{
+                pk: ((t.sort_order, t.label, pk), t)
+                for pk, t in Term.objects.in_bulk(missing).items()
+            },
+        }
+    for facility in facilities:
+        cache = facility.__dict__.setdefault("_prefetched_objects_cache", {})
+        for name in field_names:
+            entries = sorted(terms[term_id] for term_id in found.get((facility.pk, name), ()))
+            cache[name] = PrefetchedTerms(term for _, term in entries)
+
+
+class CachedCountPaginator(Paginator):
+    """A Paginator that counts a search once per data version, not on every page view.
+
+    The COUNT visits every matching listing (95,000 for an unfiltered list, 11,000
+    for a large state) while a page reads 20 of them. The count stays exact: any
+    change to the listings gives it a new cache key. `search` names the search
+    (e.g. its parameters without the page number); without it nothing is cached.
+    """
+
+    # From this row on, a page's ids are read first, from an index alone, then its rows:
+    # OFFSET otherwise reads every skipped listing from the table (page 200: 3,980).
+    deep_page_offset = 1000
+
+    def __init__(self, object_list, per_page, *args, search=None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.search = search
+
+    @cached_property
+    def count(self):
+        if self.search is None:
+            return super().count
+        return data_version.cached("count", self.object_list.count, *self.search)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if bottom < self.deep_page_offset or not hasattr(self.object_list, "values_list"):
+            return super().page(number)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+def search_key(query, ignore=("page",)):
+    """What identifies a search in `query` (a QueryDict) for counting it."""
+    return sorted((name, values) for name, values in query.lists() if name not in ignore)
 
 
 def _rolled_up_counts(rows, group):

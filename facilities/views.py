@@ -1,12 +1,11 @@
 """Public pages. Only published listings are ever shown; every page works without JavaScript."""
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from . import exports, guide, search, selectors
+from . import data_version, exports, guide, search, selectors
 from . import vocabulary as vocab
 from .filters import DEFAULT_RADIUS_MILES, MAX_RADIUS_MILES, FacilityFilterSet
 from .forms import ProblemReportForm, report_rate_limited
@@ -232,9 +231,11 @@ def facility_list(request):
     chips = search.active_filters(query)
     page = None
     if valid:
-        page = Paginator(selectors.for_list(filterset.qs), RESULTS_PER_PAGE).get_page(
-            query.get("page")
-        )
+        page = selectors.CachedCountPaginator(
+            selectors.for_list(filterset.qs),
+            RESULTS_PER_PAGE,
+            search=("page", selectors.search_key(query)),
+        ).get_page(query.get("page"))
     place = filterset.place if valid else None
     page_query = query.copy()
     page_query.pop("page", None)
@@ -373,9 +374,14 @@ def _term_links(counts, group, base_params, param):
     ]
 
 
-def _place_context(listings, place_name, base_params, state_code):
+def _place_context(listings, place_name, base_params, state_code, cache_parts):
     """What the state and city pages show: the guide's sentences and links into the search."""
-    figures = selectors.summary(guide.iop_listings(listings))
+
+    def count():
+        return selectors.summary(guide.iop_listings(listings)), listings.count()
+
+    # A dozen aggregate queries over the state's listings: once per data version.
+    figures, listing_count = data_version.cached("place", count, *cache_parts)
     cities = [
         {
             **row,
@@ -397,7 +403,7 @@ def _place_context(listings, place_name, base_params, state_code):
         "co_occurring_url": search.results_url({**base_params, "co_occurring": "true"}),
         "assistance_url": search.results_url({**base_params, "financial_assistance": "true"}),
         "all_levels_url": search.results_url(base_params, every_level=True),
-        "other_count": listings.count() - figures["facility_count"],
+        "other_count": listing_count - figures["facility_count"],
     }
 
 
@@ -408,7 +414,7 @@ def state_detail(request, state):
     if state != state.lower():
         return redirect("facilities:state", state=state.lower(), permanent=True)
     listings = selectors.published_facilities().filter(state=code)
-    context = _place_context(listings, STATES[code], {"state": code}, code)
+    context = _place_context(listings, STATES[code], {"state": code}, code, ("state", code))
     context.update({"state_code": code, "state_name": STATES[code]})
     return render(request, "facilities/state_detail.html", context)
 
@@ -426,7 +432,9 @@ def city_detail(request, state, city):
     if first is None:
         raise Http404("No listings in this city")
     place_name = f"{first.city}, {STATES[code]}"
-    context = _place_context(listings, place_name, {"state": code, "city": first.city}, code)
+    context = _place_context(
+        listings, place_name, {"state": code, "city": first.city}, code, ("city", code, city)
+    )
     iop = selectors.for_list(guide.iop_listings(listings)).order_by("name", "id")
     context.update(
         {

@@ -7,9 +7,13 @@ from django.core.cache import cache
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Cached vocabularies and summaries must not leak between tests.
+    from facilities import data_version
+
     cache.clear()
+    data_version.clear_process_cache()
     yield
     cache.clear()
+    data_version.clear_process_cache()
 
 
 @pytest.fixture

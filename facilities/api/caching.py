@@ -1,21 +1,20 @@
 """Conditional GET: ETag, Last-Modified and Cache-Control, so partners can poll cheaply.
 
-The validators come from one cheap aggregate over the whole facility table
-(how many rows, when the latest was saved) plus the vocabularies, not from
-the response: any save anywhere changes them, so an answer is never stale,
-and an unchanged query costs one query and no rendering. Editing a listing
-saves it (updated_at); code that changes a listing's terms without saving it,
-or uses QuerySet.update(), would not be seen until the next save.
+The validators come from the data version (data_version.py: raised by every
+change to listings and vocabularies, bulk writes included) and the latest
+updated_at, not from the response: any change anywhere changes them, so an
+answer is never stale, and an unchanged query costs one primary-key lookup and
+no rendering.
 """
 
 import hashlib
 import json
 
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date, quote_etag
 
-from .. import selectors
+from .. import data_version, selectors
 from ..models import Facility
 
 # Bump when the shape of a response changes, so old ETags stop matching.
@@ -23,13 +22,12 @@ RESPONSE_VERSION = "1"
 MAX_AGE_SECONDS = 60
 
 
-def data_version():
-    """(row count, latest updated_at) of every facility, published or not."""
-    totals = Facility.objects.order_by().aggregate(rows=Count("id"), latest=Max("updated_at"))
-    return totals["rows"], totals["latest"]
+def latest_update():
+    """When the latest facility, published or not, was saved (facility_updated index)."""
+    return Facility.objects.order_by().aggregate(latest=Max("updated_at"))["latest"]
 
 
-def vocabulary_digest():
+def _vocabulary_digest():
     text = json.dumps(selectors.vocabulary(), sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
@@ -38,15 +36,15 @@ class Validators:
     """The ETag and Last-Modified of one request's answer."""
 
     def __init__(self, request, media_type):
-        rows, latest = data_version()
+        latest = data_version.cached("latest-update", latest_update)
         parts = [
             RESPONSE_VERSION,
             request.build_absolute_uri(request.path),
             sorted(request.GET.lists()),
             media_type,
-            rows,
+            data_version.key(),
             latest.isoformat() if latest else "",
-            vocabulary_digest(),
+            data_version.cached("vocabulary-digest", _vocabulary_digest),
         ]
         digest = hashlib.blake2b(json.dumps(parts).encode(), digest_size=16).hexdigest()
         self.etag = quote_etag(digest)

@@ -4,6 +4,8 @@ The filters themselves are facilities.filters.FacilityFilterSet, shared with
 the pages; this module only turns its validation errors into API answers.
 """
 
+import functools
+
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -78,6 +80,14 @@ class FacilityPagination(PageNumberPagination):
     max_page_size = 100
     page_size_query_param = "page_size"
     invalid_page_message = 'Invalid page "{page_number}": {message}.'
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # The count of a search is cached per data version (selectors.CachedCountPaginator).
+        search = ("api", selectors.search_key(request.query_params, ("page", "page_size")))
+        self.django_paginator_class = functools.partial(
+            selectors.CachedCountPaginator, search=search
+        )
+        return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

@@ -17,7 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .. import exports, selectors
+from .. import data_version, exports, selectors
 from .. import vocabulary as vocab
 from ..filters import FacilityFilterSet, TermFilter
 from ..models import Facility, Term
@@ -316,11 +316,15 @@ class StateList(ApiView):
         not_modified = self.not_modified(request)
         if not_modified:
             return not_modified
-        counts = dict(
-            Facility.objects.filter(pk__in=matching.values("pk"))
-            .order_by()
-            .values_list("state")
-            .annotate(count=Count("id"))
+        counts = data_version.cached(
+            "api-state-counts",
+            lambda: dict(
+                Facility.objects.filter(pk__in=matching.values("pk"))
+                .order_by()
+                .values_list("state")
+                .annotate(count=Count("id"))
+            ),
+            sorted(request.query_params.lists()),
         )
         results = []
         for code, name in STATE_CHOICES:
@@ -377,7 +381,17 @@ class StateSummary(ApiView):
         not_modified = self.not_modified(request)
         if not_modified:
             return not_modified
-        figures = selectors.summary(Facility.objects.filter(pk__in=matching.values("pk")))
+        # Aggregates over a whole state: once per data version and set of filters.
+        figures = data_version.cached(
+            "api-state-summary",
+            lambda: selectors.summary(Facility.objects.filter(pk__in=matching.values("pk"))),
+            code,
+            sorted(
+                (name, values)
+                for name, values in request.query_params.lists()
+                if name not in self.ignored_filter_parameters
+            ),
+        )
         return Response({"state": code, "state_name": STATES[code], **figures})
 
 
