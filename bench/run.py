@@ -57,7 +57,7 @@ NOISY_CORES = 0.5
 # Waiting for quiet and repeating disturbed runs stop this long after the start, so that
 # `make bench` ends in reasonable time on a machine that stays busy (the figures then
 # say how busy it was).
-PATIENCE_SECONDS = int(os.environ.get("BENCH_PATIENCE", 420))
+PATIENCE_SECONDS = int(os.environ.get("BENCH_PATIENCE", 300))
 STARTED = time.monotonic()
 
 
