@@ -106,3 +106,23 @@ def build_mississippi():
     make_facility(name="MS draft", ownership="PVTP", status="draft")
     make_facility(name="VA listing", state="VA", city="Richmond", zip="23219", ownership="PVTP")
     return facilities
+
+
+def make_oxford_iop(**fields):
+    """The VA-run IOP in Oxford, MS that the API and fuzzing tests search around."""
+    values = {
+        "name": "Oxford IOP",
+        "city": "Oxford",
+        "zip": "38655",
+        "latitude": 34.3665,
+        "longitude": -89.5192,
+        "ownership": "VAMC",
+        "payments": ["MD", "MI"],
+        "assistance": ["SS"],
+        "populations": ["VET"],
+        "languages": ["SP"],
+        "hours_per_week_min": 9,
+        "hours_per_week_max": 12,
+    }
+    values.update(fields)
+    return make_facility(**values)

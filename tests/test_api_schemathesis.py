@@ -16,7 +16,7 @@ import pytest
 import schemathesis
 from schemathesis.checks import CHECKS
 
-from .factories import make_facility
+from .factories import make_facility, make_oxford_iop
 
 # The live server needs committed rows; serialized_rollback restores the vocabularies
 # (loaded by a migration) that flushing the database after each test would delete.
@@ -36,20 +36,7 @@ CHECK_NAMES = (
 @pytest.fixture
 def live_api(live_server, settings):
     settings.API_ANON_RATE = "100000/min"  # the run itself must not be throttled
-    make_facility(
-        name="Oxford IOP",
-        city="Oxford",
-        zip="38655",
-        latitude=34.3665,
-        longitude=-89.5192,
-        ownership="VAMC",
-        payments=["MD", "MI"],
-        assistance=["SS"],
-        populations=["VET"],
-        languages=["SP"],
-        hours_per_week_min=9,
-        hours_per_week_max=12,
-    )
+    make_oxford_iop()
     make_facility(name="Jackson outpatient", levels=["ORT", "TELE"], ownership="PVTP")
     make_facility(name="Draft", status="draft")
     return live_server.url

@@ -20,7 +20,7 @@ from facilities.filters import FacilityFilterSet
 from facilities.states import STATES
 from facilities.vocabulary import VOCABULARY
 
-from .factories import make_facility
+from .factories import make_facility, make_oxford_iop
 
 EXAMPLES = 120
 
@@ -108,21 +108,7 @@ query_strings = st.one_of(pairs.map(lambda items: urlencode(items)), raw_queries
 @pytest.fixture
 def listings(db, settings):
     settings.API_ANON_RATE = "1000000/min"  # the fuzzing itself must not be throttled
-    make_facility(
-        name="Oxford IOP",
-        city="Oxford",
-        zip="38655",
-        latitude=34.3665,
-        longitude=-89.5192,
-        ownership="VAMC",
-        payments=["MD", "MI"],
-        assistance=["SS"],
-        populations=["VET"],
-        languages=["SP"],
-        hours_per_week_min=9,
-        hours_per_week_max=12,
-        offers_evening=True,
-    )
+    make_oxford_iop(offers_evening=True)
     make_facility(name="Jackson outpatient", levels=["OIT", "TELE"], ownership="PVTP")
     make_facility(name="Draft", status="draft")
 

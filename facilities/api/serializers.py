@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from ..models import Facility, Term
+from ..models import TERM_FIELDS, Facility, Term
 
 
 class TermSerializer(serializers.ModelSerializer):
@@ -114,6 +114,14 @@ def labelled(**kwargs):
     return TermSerializer(many=True, read_only=True, **kwargs)
 
 
+def _detail_fields():
+    """The list item's fields (less distance), more contact detail, and every vocabulary."""
+    fields = [name for name in FacilityListSerializer.Meta.fields if name != "distance_miles"]
+    fields += ["state_name", "county", "hotline", "email", "description"]
+    fields += ["transportation_assistance"]
+    return fields + [name for name in TERM_FIELDS if name not in fields]
+
+
 class FacilityDetailSerializer(FacilityListSerializer):
     state_name = serializers.CharField(read_only=True)
     levels_of_care = labelled()
@@ -131,26 +139,7 @@ class FacilityDetailSerializer(FacilityListSerializer):
     accreditations = labelled()
 
     class Meta(FacilityListSerializer.Meta):
-        fields = [
-            name for name in FacilityListSerializer.Meta.fields if name != "distance_miles"
-        ] + [
-            "state_name",
-            "county",
-            "hotline",
-            "email",
-            "description",
-            "transportation_assistance",
-            "payment_assistance",
-            "age_groups",
-            "genders",
-            "languages",
-            "medications",
-            "approaches",
-            "therapies",
-            "conditions",
-            "services",
-            "accreditations",
-        ]
+        fields = _detail_fields()
 
 
 # Shapes of the other endpoints, for the schema (the views build plain dicts).
