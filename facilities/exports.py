@@ -5,7 +5,6 @@ being built in memory.
 """
 
 import csv
-from itertools import islice
 
 from . import selectors
 
@@ -136,7 +135,5 @@ def csv_lines(queryset, base_url=""):
     """
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
-    rows = csv_queryset(queryset).iterator(chunk_size=CHUNK_SIZE)
-    while chunk := list(islice(rows, CHUNK_SIZE)):
-        selectors.attach_terms(chunk, CSV_TERM_FIELDS)
+    for chunk in selectors.chunks_with_terms(csv_queryset(queryset), CSV_TERM_FIELDS, CHUNK_SIZE):
         yield "".join(writer.writerow(facility_row(facility, base_url)) for facility in chunk)

@@ -4,6 +4,8 @@ Views ask here for what they render, so a filter, a prefetch or a count
 means the same thing everywhere.
 """
 
+from itertools import islice
+
 from django.core.paginator import Paginator
 from django.db.models import CharField, Count, Exists, Min, OuterRef, Q, Value
 from django.utils.functional import cached_property
@@ -154,6 +156,15 @@ def attach_terms(facilities, field_names):
         for name in field_names:
             entries = sorted(terms[term_id] for term_id in found.get((facility.pk, name), ()))
             cache[name] = PrefetchedTerms(term for _, term in entries)
+
+
+def chunks_with_terms(queryset, field_names, chunk_size):
+    """Yield lists of up to chunk_size listings, each chunk with its terms attached in one
+    query: a whole export streams (server-side cursor on PostgreSQL) without a query per row."""
+    rows = queryset.iterator(chunk_size=chunk_size)
+    while chunk := list(islice(rows, chunk_size)):
+        attach_terms(chunk, field_names)
+        yield chunk
 
 
 class CachedCountPaginator(Paginator):

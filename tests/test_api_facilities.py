@@ -191,6 +191,46 @@ def test_an_item_has_the_documented_fields(client):
     assert expected <= set(item)
 
 
+@pytest.mark.parametrize("near", [None, "38655"])
+def test_the_written_out_list_item_equals_what_drf_fields_build(rf, listings, near):
+    """FacilityListSerializer writes its item by hand for speed; it must stay exactly
+    what the declared fields (and so the OpenAPI schema) describe."""
+    from rest_framework import serializers
+
+    from facilities import selectors
+    from facilities.api.serializers import FacilityListSerializer
+
+    make_facility(
+        name="Every field",
+        program_name="Evening IOP",
+        street1="1 Main St",
+        street2="Suite 2",
+        phone="601-555-0100",
+        intake_phone="601-555-0101",
+        website="https://example.org/",
+        ownership="VAMC",
+        verified_at=datetime.date(2026, 3, 2),
+        hours_per_week_min=9,
+        sessions_per_week=3,
+        offers_weekend=True,
+        offers_virtual=True,
+        location_approximate=True,
+        source="demo",
+    )
+    make_facility(name="Nothing optional", latitude=None, longitude=None, zip="39201")
+    data = QueryDict(mutable=True)
+    if near:
+        data.update({"near": near, "radius": "500"})
+    filterset = FacilityFilterSet(data, queryset=selectors.published_facilities())
+    assert filterset.is_valid()
+    facilities = list(selectors.for_list(filterset.qs))
+    assert len(facilities) >= 30
+    serializer = FacilityListSerializer(context={"request": rf.get(LIST)})
+    for facility in facilities:
+        generic = serializers.ModelSerializer.to_representation(serializer, facility)
+        assert json.dumps(serializer.to_representation(facility)) == json.dumps(generic)
+
+
 def test_near_adds_distance_correct_to_a_tenth_of_a_mile(client, listings):
     items = client.get(LIST, {"near": "38655", "radius": "100", "page_size": 100}).json()["results"]
     assert items, "the Oxford listings are within 100 miles"
@@ -265,6 +305,21 @@ def test_query_count_does_not_grow_with_page_size(client, listings):
         counts.append(len(queries))
     assert response.json()["count"] > 1
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("file_format", ["csv", "geojson"])
+def test_a_streamed_export_costs_the_same_queries_for_3_or_30_rows(client, listings, file_format):
+    """Terms come a chunk at a time, not with a query per listing."""
+    b"".join(client.get(LIST, {"format": file_format, "state": "VA"}).streaming_content)  # warm
+    counts = {}
+    for state in ("VA", "MS"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(LIST, {"format": file_format, "state": state})
+            body = b"".join(response.streaming_content)
+        rows = body.count(b'"Feature"') if file_format == "geojson" else body.count(b"\n") - 1
+        counts[rows] = len(queries)
+    assert len(counts) == 2 and max(counts) >= 28, counts
+    assert len(set(counts.values())) == 1, counts
 
 
 def csv_rows(response):

@@ -11,6 +11,8 @@ import json
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
+from .. import selectors
+
 GEOJSON_CHUNK_SIZE = 500
 
 
@@ -43,11 +45,13 @@ def geojson_feature(item):
 
 
 def geojson_chunks(queryset, to_item):
-    """Yield a FeatureCollection's text, one Feature at a time (to_item: facility -> dict)."""
+    """Yield a FeatureCollection's text, a chunk of Features at a time (to_item: facility ->
+    dict); each chunk's terms come in one query."""
     yield '{"type":"FeatureCollection","features":['
     separator = ""
-    for facility in queryset.iterator(chunk_size=GEOJSON_CHUNK_SIZE):
-        feature = geojson_feature(to_item(facility))
-        yield separator + json.dumps(feature, cls=JSONEncoder, ensure_ascii=False)
+    for chunk in selectors.chunks_with_terms(queryset, selectors.LIST_PREFETCH, GEOJSON_CHUNK_SIZE):
+        features = (geojson_feature(to_item(facility)) for facility in chunk)
+        text = ",".join(json.dumps(f, cls=JSONEncoder, ensure_ascii=False) for f in features)
+        yield separator + text
         separator = ","
     yield "]}\n"

@@ -45,6 +45,11 @@ class IopSerializer(serializers.ModelSerializer):
         ]
 
 
+# DRF's own formatting of dates (ISO 8601, in the site's time zone), for the written-out item.
+_DATE = serializers.DateField()
+_DATETIME = serializers.DateTimeField()
+
+
 class FacilityListSerializer(serializers.ModelSerializer):
     ownership = TermSerializer(read_only=True, allow_null=True)
     levels_of_care = codes()
@@ -94,6 +99,51 @@ class FacilityListSerializer(serializers.ModelSerializer):
             "fictional",
         ]
 
+    def to_representation(self, facility):
+        """The same item DRF's generic fields build (tests compare the two), written out:
+        it is built 50 times a page, and the generic path cost a third of the request."""
+        ownership = facility.ownership
+        terms = facility._prefetched_objects_cache
+        return {
+            "id": facility.pk,
+            "slug": facility.slug,
+            "name": facility.name,
+            "program_name": facility.program_name,
+            "street1": facility.street1,
+            "street2": facility.street2,
+            "city": facility.city,
+            "state": facility.state,
+            "zip": facility.zip,
+            "latitude": facility.latitude,
+            "longitude": facility.longitude,
+            "location_approximate": facility.location_approximate,
+            "distance_miles": self.get_distance_miles(facility),
+            "phone": facility.phone,
+            "intake_phone": facility.intake_phone,
+            "website": facility.website,
+            "ownership": {"code": ownership.code, "label": ownership.label} if ownership else None,
+            "co_occurring": facility.co_occurring,
+            "levels_of_care": [term.code for term in terms["levels_of_care"]],
+            "payment_options": [term.code for term in terms["payment_options"]],
+            "financial_assistance": bool(terms["payment_assistance"]),
+            "populations": [term.code for term in terms["populations"]],
+            "iop": {
+                "hours_per_week_min": facility.hours_per_week_min,
+                "hours_per_week_max": facility.hours_per_week_max,
+                "sessions_per_week": facility.sessions_per_week,
+                "session_length_minutes": facility.session_length_minutes,
+                "duration_weeks": facility.duration_weeks,
+                "daytime": facility.offers_daytime,
+                "evening": facility.offers_evening,
+                "weekend": facility.offers_weekend,
+                "virtual": facility.offers_virtual,
+            },
+            "url": self.get_url(facility),
+            "verified_at": _DATE.to_representation(facility.verified_at),
+            "updated_at": _DATETIME.to_representation(facility.updated_at),
+            "fictional": facility.is_fictional,
+        }
+
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_financial_assistance(self, facility):
         return bool(facility.payment_assistance.all())
@@ -140,6 +190,10 @@ class FacilityDetailSerializer(FacilityListSerializer):
 
     class Meta(FacilityListSerializer.Meta):
         fields = _detail_fields()
+
+    def to_representation(self, facility):
+        # One item a request: DRF's generic fields (with labels) are cheap enough here.
+        return serializers.ModelSerializer.to_representation(self, facility)
 
 
 # Shapes of the other endpoints, for the schema (the views build plain dicts).
