@@ -5,6 +5,8 @@ values of one parameter mean OR (payment=MD&payment=MI: Medicaid or military
 insurance); different parameters combine with AND.
 """
 
+import copy
+
 import django_filters
 from django import forms
 from django.db.models import F, Q
@@ -29,7 +31,17 @@ ORDERING_CHOICES = [
 ]
 
 
-class StrictBooleanField(forms.Field):
+class SharedCopyMixin:
+    """A form field copied shallowly: every search builds the form afresh, and deep copies
+    of these fields (their 56 states or vocabulary choices, their widgets) were a tenth of
+    an API request. Nothing changes a field per request; the widgets are never rendered
+    (the templates write their own inputs)."""
+
+    def __deepcopy__(self, memo):
+        return copy.copy(self)
+
+
+class StrictBooleanField(SharedCopyMixin, forms.Field):
     """true/false (also 1/0, yes/no, on/off); anything else is an error, not silently ignored."""
 
     def to_python(self, value):
@@ -47,7 +59,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
-class UpperCaseMultipleChoiceField(forms.MultipleChoiceField):
+class UpperCaseMultipleChoiceField(SharedCopyMixin, forms.MultipleChoiceField):
     """Codes are upper case; accept "md" for "MD" and "MD,MI" for two values."""
 
     def to_python(self, value):
@@ -177,6 +189,15 @@ class FacilityFilterSet(django_filters.FilterSet):
     class Meta:
         model = Facility
         fields = []
+
+    def get_form_class(self):
+        # The form's fields depend on the filters' declarations only (choices are read
+        # when validating), so one class serves every search; django-filter builds a
+        # new class with new fields per FilterSet.
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
 
     # Filters whose work happens in filter_queryset, where near/radius/ordering meet.
     def filter_nothing(self, queryset, name, value):
