@@ -77,15 +77,8 @@ def csv_queryset(queryset):
     return queryset.select_related("ownership").only(*CSV_MODEL_FIELDS)
 
 
-def _terms(facility, name):
-    """The facility's terms of one field: what attach_terms fetched, else a query."""
-    fetched = getattr(facility, "_prefetched_objects_cache", {}).get(name)
-    # Not getattr(facility, name): that builds a related manager, 7 per row.
-    return fetched if fetched is not None else getattr(facility, name).all()
-
-
 def facility_row(facility, base_url=""):
-    codes = {name: [t.code for t in _terms(facility, name)] for name in CSV_TERM_FIELDS}
+    codes = {name: [t.code for t in selectors.terms_of(facility, name)] for name in CSV_TERM_FIELDS}
     distance = getattr(facility, "distance_miles", None)
     values = {
         "id": facility.id,

@@ -138,6 +138,15 @@ def _links_sql(field_names, id_count):
     return " UNION ALL ".join(parts)
 
 
+def terms_of(facility, field_name):
+    """A listing's terms of one field: what attach_terms fetched, else a query.
+
+    Not getattr(facility, field_name).all() when fetched: that builds a related manager
+    per call, which showed on pages of 50."""
+    fetched = getattr(facility, "_prefetched_objects_cache", {}).get(field_name)
+    return fetched if fetched is not None else getattr(facility, field_name).all()
+
+
 def attach_terms(facilities, field_names):
     """Give each facility its terms for these many-to-many fields, as prefetch_related
     would (ordered by sort_order, label), in one query over the link tables.

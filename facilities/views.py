@@ -3,6 +3,7 @@
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
 from . import data_version, exports, guide, search, selectors
@@ -10,9 +11,16 @@ from . import vocabulary as vocab
 from .filters import DEFAULT_RADIUS_MILES, MAX_RADIUS_MILES, FacilityFilterSet
 from .forms import ProblemReportForm, report_rate_limited
 from .states import STATES
+from .templatetags.finder import miles, schedule, tel_href
 from .text import city_slug, normalize_city
 
 RESULTS_PER_PAGE = 20
+# Vocabularies a result card lists: (heading, Facility field), all in selectors.LIST_PREFETCH.
+CARD_TERMS = [
+    ("Offers", "levels_of_care"),
+    ("Payment accepted", "payment_options"),
+    ("Help paying", "payment_assistance"),
+]
 NEARBY_COUNT = 5
 NEARBY_RADIUS_MILES = 100
 RADIUS_STEPS = [5, 10, 25, 50, 100, 250, MAX_RADIUS_MILES]
@@ -216,6 +224,46 @@ def home(request):
     return render(request, "facilities/home.html", context, status=status)
 
 
+def result_cards(facilities, request):
+    """What a result card shows (templates/facilities/_card.html), worked out here: a page
+    renders twenty of them, and doing this in the template was a third of the request."""
+    cards = []
+    for facility in facilities:
+        url = facility.get_absolute_url()
+        distance = getattr(facility, "distance_miles", None)
+        address = f"{facility.city}, {facility.state} {facility.zip}"
+        facts = []
+        schedule_parts = schedule(facility)
+        if schedule_parts:
+            facts.append(("Schedule", " · ".join(schedule_parts)))
+        if facility.ownership_id:
+            facts.append(("Run by", facility.ownership.label))
+        for label, field_name in CARD_TERMS:
+            terms = selectors.terms_of(facility, field_name)
+            if terms:
+                facts.append((label, ", ".join(term.label for term in terms)))
+        cards.append(
+            {
+                "id": facility.pk,
+                "url": url,
+                "absolute_url": request.build_absolute_uri(url),
+                "name": facility.name,
+                "program": facility.program_name if facility.program_name != facility.name else "",
+                "fictional": facility.is_fictional,
+                "co_occurring": facility.co_occurring,
+                "address": f"{facility.street1}, {address}" if facility.street1 else address,
+                "distance": miles(distance) if distance is not None else "",
+                "phone": facility.phone,
+                "phone_href": tel_href(facility.phone),
+                "facts": facts,
+                "verified": date_format(facility.verified_at, "F j, Y")
+                if facility.verified_at
+                else "Not yet verified: call to confirm",
+            }
+        )
+    return cards
+
+
 def _search(query):
     """The FilterSet for a results request, with the default IOP scope applied."""
     data = search.with_default_scope(query)
@@ -251,8 +299,12 @@ def facility_list(request):
     context = {
         "filterset": filterset,
         "form": form,
+        # Every parameter present (an empty list when fine): a missing key would make the
+        # template engine try attribute lookups and dir() on the error dict, 29 times a page.
+        "field_errors": {name: errors.get(name, []) for name in form.fields},
         "valid": valid,
         "page": page,
+        "cards": result_cards(page, request) if page else [],
         "chips": chips,
         "default_scope": search.is_default_scope(query),
         "error_summary": _error_summary(form, query) if not valid else [],
@@ -436,12 +488,14 @@ def city_detail(request, state, city):
         listings, place_name, {"state": code, "city": first.city}, code, ("city", code, city)
     )
     iop = selectors.for_list(guide.iop_listings(listings)).order_by("name", "id")
+    facilities = list(iop[:RESULTS_PER_PAGE])
     context.update(
         {
             "state_code": code,
             "state_name": STATES[code],
             "city_name": first.city,
-            "facilities": iop[:RESULTS_PER_PAGE],
+            "facilities": facilities,
+            "cards": result_cards(facilities, request),
         }
     )
     return render(request, "facilities/city_detail.html", context)

@@ -325,6 +325,26 @@ def test_html_in_any_parameter_is_never_echoed_unescaped(client, param):
     assert "<script>alert" not in body
 
 
+def test_curated_labels_and_listing_text_are_escaped_in_the_filters_and_cards(client):
+    """The checkboxes, state options and cards are built in Python for speed; a term a
+    curator named with markup, or a hostile listing, must still show as text."""
+    from facilities.models import Term
+
+    Term.objects.create(group="payment", code="ZZX", label='Cash & "cheques" <b>ok</b>')
+    make_facility(name=HOSTILE, program_name="<i>p</i>", phone="601-555-0100", payments=["ZZX"])
+    response = get(client, {"state": "MS", "payment": "ZZX"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<b>ok</b>" not in body and "<i>p</i>" not in body and HOSTILE not in body
+    checkbox = re.search(r'<input type="checkbox" name="payment" value="ZZX"[^>]*>', body)
+    assert checkbox and "checked" in checkbox.group(0)
+    assert "Cash &amp; &quot;cheques&quot; &lt;b&gt;ok&lt;/b&gt;</label>" in body
+    assert "<dd>Cash &amp; &quot;cheques&quot; &lt;b&gt;ok&lt;/b&gt;</dd>" in body
+    assert '<option value="MS" selected>Mississippi</option>' in body
+    assert '<option value="VA">Virginia</option>' in body
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
+
+
 def test_a_zip_parameter_that_does_not_exist_finds_nothing_rather_than_failing(client):
     make_facility(name="Jackson")
     response = get(client, {"zip": "00000"})
