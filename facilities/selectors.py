@@ -184,6 +184,14 @@ def chunks_with_terms(queryset, field_names, chunk_size):
         yield chunk
 
 
+def rows_by_ids_first(queryset, start, stop):
+    """queryset[start:stop] in two queries: the ids, from an index alone where one covers
+    the filters and the order, then those rows by primary key."""
+    ids = list(queryset.values_list("pk", flat=True)[start:stop])
+    rows = {row.pk: row for row in queryset.filter(pk__in=ids)}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 class CachedCountPaginator(Paginator):
     """A Paginator that counts a search once per data version, not on every page view.
 
@@ -207,17 +215,26 @@ class CachedCountPaginator(Paginator):
             return super().count
         return data_version.cached("count", self.object_list.count, *self.search)
 
+    def _ids_first(self, bottom):
+        """Deep pages, and near searches: a near search sorts every listing in its box by
+        distance, and the ids and coordinates of those are in an index
+        (facility_published_lat_lng) while their rows are scattered over the table."""
+        if not hasattr(self.object_list, "values_list"):
+            return False
+        return (
+            bottom >= self.deep_page_offset
+            or "distance_miles" in self.object_list.query.annotations
+        )
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        if bottom < self.deep_page_offset or not hasattr(self.object_list, "values_list"):
+        if not self._ids_first(bottom):
             return super().page(number)
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
-        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+        return self._get_page(rows_by_ids_first(self.object_list, bottom, top), number, self)
 
 
 def search_key(query, ignore=("page",)):
