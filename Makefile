@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install dev-install migrate demo demo-fixture lint format test-postgres browser-deps bench loadtest clean
+.PHONY: run serve test install dev-install migrate demo demo-fixture zip-table lint format test-postgres browser-deps bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ demo-fixture: migrate
 	$(MANAGE) generate_facilities --seed 2026 --source demo --iop-share 0.8 --as-of 2026-11-22 \
 		--states MS:30,VA:20,TN:14,AL:12,LA:12,GA:14,NC:14,TX:16,OH:12,CA:16 \
 		--fixture fixtures/demo_facilities.json
+
+## make zip-table: rewrite facilities/zip_centroids.csv.gz from the zipcodes package
+zip-table: install
+	$(MANAGE) export_zip_table
 
 ## make run: install, migrate, load the demo data and serve http://127.0.0.1:8000/
 run: demo
