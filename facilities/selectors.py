@@ -147,32 +147,39 @@ def terms_of(facility, field_name):
     return fetched if fetched is not None else getattr(facility, field_name).all()
 
 
-def attach_terms(facilities, field_names):
-    """Give each facility its terms for these many-to-many fields, as prefetch_related
-    would (ordered by sort_order, label), in one query over the link tables.
+def terms_by_listing(ids, field_names):
+    """{(listing id, field name): [Term, ...]} for these listings and many-to-many fields,
+    each list in display order (sort_order, label), in one query over the link tables.
 
     Plain SQL: building the same query with the ORM cost more than running it.
     """
-    if not facilities or not field_names:
-        return
     field_names = tuple(field_names)
-    ids = [facility.pk for facility in facilities]
+    if not ids or not field_names:
+        return {}
     with connection.cursor() as cursor:
-        cursor.execute(_links_sql(field_names, len(ids)), ids * len(field_names))
+        cursor.execute(_links_sql(field_names, len(ids)), list(ids) * len(field_names))
         links = cursor.fetchall()
     terms = _terms_by_id()
-    found = {}
-    for number, facility_id, term_id in links:
-        found.setdefault((facility_id, number), []).append(term_id)
     missing = {term_id for _, _, term_id in links} - terms.keys()
     if missing:  # a term added since this request read the data version
         added = sorted(Term.objects.in_bulk(missing).items())
         terms = {**terms, **{pk: (len(terms) + i, term) for i, (pk, term) in enumerate(added)}}
+    found = {}
+    for number, facility_id, term_id in links:
+        found.setdefault((facility_id, field_names[number]), []).append(terms[term_id])
+    return {key: [term for _, term in sorted(entries)] for key, entries in found.items()}
+
+
+def attach_terms(facilities, field_names):
+    """Give each facility its terms for these many-to-many fields, as prefetch_related
+    would (ordered by sort_order, label), in one query (terms_by_listing)."""
+    if not facilities or not field_names:
+        return
+    found = terms_by_listing([facility.pk for facility in facilities], field_names)
     for facility in facilities:
         cache = facility.__dict__.setdefault("_prefetched_objects_cache", {})
-        for number, name in enumerate(field_names):
-            entries = sorted(terms[term_id] for term_id in found.get((facility.pk, number), ()))
-            cache[name] = PrefetchedTerms(term for _, term in entries)
+        for name in field_names:
+            cache[name] = PrefetchedTerms(found.get((facility.pk, name), ()))
 
 
 def chunks_with_terms(queryset, field_names, chunk_size):
