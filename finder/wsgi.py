@@ -12,3 +12,10 @@ application = get_wsgi_application()
 from facilities import geo  # noqa: E402
 
 geo.warm()
+
+# Everything loaded so far (Django, the URL map, 42,000 ZIPs, 30,000 cities) lives as long
+# as the process: keep it out of the garbage collector's full passes, which otherwise walk
+# it all every few hundred requests and show as latency spikes.
+import gc  # noqa: E402
+
+gc.freeze()
