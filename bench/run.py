@@ -81,7 +81,7 @@ def app_env(workers=1):
             "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789abcdef",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "GUNICORN_WORKERS": str(workers),
-            "GUNICORN_THREADS": "4",  # the production default, said out loud
+            "GUNICORN_THREADS": os.environ.get("BENCH_THREADS", "4"),  # the production default
             # No recycling in the middle of a 10 s run: steady state, and any growth shows.
             "GUNICORN_MAX_REQUESTS": "0",
             # The partner API's throttle stays on (its cache work is part of a request)

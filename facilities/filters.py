@@ -10,6 +10,7 @@ import copy
 import django_filters
 from django import forms
 from django.db.models import F, Q
+from django.http import QueryDict
 
 from . import geo, selectors
 from . import vocabulary as vocab
@@ -189,6 +190,26 @@ class FacilityFilterSet(django_filters.FilterSet):
     class Meta:
         model = Facility
         fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # As django-filter's, but the filters are copied shallowly: its deep copy of every
+        # filter, choices and all, was a twentieth of a search. A filter keeps no state
+        # of its own during a search beyond the parent and model set here.
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base_filter in self.base_filters.items():
+            filter_ = copy.copy(base_filter)
+            if filter_.method is not None:
+                filter_.method = filter_.method  # binds the method to this copy
+            filter_.model = queryset.model
+            filter_.parent = self
+            self.filters[name] = filter_
 
     def get_form_class(self):
         # The form's fields depend on the filters' declarations only (choices are read

@@ -51,26 +51,56 @@ def schedule(facility):
 
 
 # The stdlib escape is what django.utils.html.escape does, without its lazy-text wrapper:
-# the two tags below escape several hundred values a page.
+# the tags below escape several hundred values a page.
 _escape = html.escape
 
 
+def _error_messages(messages):
+    prefix = '<p class="error-message"><span class="visually-hidden">Error:</span> '
+    return "".join(f"{prefix}{_escape(str(message))}</p>" for message in messages)
+
+
 @register.simple_tag
-def checkboxes(group):
-    """A filter group's checkboxes (views._filter_groups). Built here rather than in a
-    template loop: the search page has 84 of them, and the loop cost a fifth of the page."""
+def checkbox_group(group, empty_means_all=False):
+    """A filter group (views._filter_groups) as a fieldset of checkboxes. Written here
+    rather than as an included template with a loop: the search page has 84 checkboxes in
+    7 groups, and the template version cost a fifth of the page."""
     name = _escape(group["name"])
-    lines = []
+    parts = [
+        f'<fieldset class="group bare{" has-error" if group["errors"] else ""}">',
+        f"<legend>{_escape(group['legend'])}</legend>",
+    ]
+    if group["hint"]:
+        parts.append(f'<p class="hint">{_escape(group["hint"])}</p>')
+    parts.append(_error_messages(group["errors"]))
+    if empty_means_all:
+        parts.append(f'<input type="hidden" name="{name}" value="">')
     for option in group["options"]:
         code = _escape(option["code"])
         css = "check child" if option["child"] else "check"
         checked = " checked" if option["checked"] else ""
-        lines.append(
+        parts.append(
             f'<div class="{css}"><input type="checkbox" name="{name}" value="{code}" '
             f'id="id_{name}_{code}"{checked}><label for="id_{name}_{code}">'
             f"{_escape(option['label'])}</label></div>"
         )
-    return mark_safe("\n".join(lines))  # noqa: S308  (every value escaped above)
+    if empty_means_all:
+        parts.append('<p class="hint">Tick none to see every level of care.</p>')
+    parts.append("</fieldset>")
+    return mark_safe("\n".join(parts))  # noqa: S308  (every value escaped above)
+
+
+@register.simple_tag
+def checkbox_flag(flag):
+    """A yes/no filter (views._boolean_filters) as one checkbox, with its errors."""
+    name = _escape(flag["name"])
+    checked = " checked" if flag["checked"] else ""
+    return mark_safe(  # noqa: S308  (every value escaped)
+        f'<div class="check{" has-error" if flag["errors"] else ""}" id="field-flag-{name}">'
+        f"{_error_messages(flag['errors'])}"
+        f'<input type="checkbox" name="{name}" value="true" id="id_{name}"{checked}>'
+        f'<label for="id_{name}">{_escape(flag["label"])}</label></div>'
+    )
 
 
 @register.simple_tag
