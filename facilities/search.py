@@ -242,26 +242,35 @@ def active_filters(query):
     return chips
 
 
+# Nearby listings are looked for within the first radius, then the next: in a city the
+# nearest few are close, and a 100-mile box there holds thousands of listings.
+NEARBY_FIRST_RADIUS_MILES = 10
+
+
 def nearby_iops(facility, count, radius_miles):
-    """The closest other published IOP listings, via the FilterSet's indexed radius search."""
+    """The closest other published IOP listings within radius_miles, nearest first, via the
+    FilterSet's indexed radius search."""
     if facility.latitude is None or facility.longitude is None:
         return []
-    data = QueryDict(mutable=True)
-    data.update(
-        {
-            "near": f"{facility.latitude:.6f},{facility.longitude:.6f}",
-            "radius": str(radius_miles),
-            "level_of_care": DEFAULT_LEVEL_OF_CARE,
-        }
-    )
-    filterset = FacilityFilterSet(
-        data, queryset=selectors.published_facilities().exclude(pk=facility.pk)
-    )
-    if not filterset.is_valid():
-        return []
-    # Ids first: the 100-mile box around a city holds thousands of listings, whose
-    # distances the (latitude, longitude) index gives without reading their rows.
-    return selectors.rows_by_ids_first(selectors.for_list(filterset.qs), 0, count)
+    for radius in sorted({min(NEARBY_FIRST_RADIUS_MILES, radius_miles), radius_miles}):
+        data = QueryDict(mutable=True)
+        data.update(
+            {
+                "near": f"{facility.latitude:.6f},{facility.longitude:.6f}",
+                "radius": str(radius),
+                "level_of_care": DEFAULT_LEVEL_OF_CARE,
+            }
+        )
+        filterset = FacilityFilterSet(
+            data, queryset=selectors.published_facilities().exclude(pk=facility.pk)
+        )
+        if not filterset.is_valid():
+            return []
+        # Ids first: their distances come from the (latitude, longitude) index alone.
+        nearest = selectors.rows_by_ids_first(selectors.for_list(filterset.qs), 0, count)
+        if len(nearest) == count:
+            return nearest  # anything outside this radius is farther than these
+    return nearest
 
 
 def ordering_choices(has_place):

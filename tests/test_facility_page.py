@@ -148,6 +148,16 @@ def test_nearby_lists_the_five_closest_other_published_iops(client):
     assert f"{nearby[0].distance_miles:.1f} miles away" in response.content.decode()
 
 
+def test_nearby_in_a_dense_place_is_the_five_closest_found_in_the_first_radius(client):
+    """With five IOPs within 10 miles the search stops there; what lies farther is farther."""
+    here = full_facility(latitude=34.3665, longitude=-89.5192)
+    for number in range(8):  # 0.7 to 5.5 miles north; then one 44 miles away
+        make_facility(name=f"Close {number}", latitude=34.3765 + number * 0.01, longitude=-89.5192)
+    make_facility(name="Far", latitude=35.0, longitude=-89.5192)
+    nearby = client.get(here.get_absolute_url()).context["nearby"]
+    assert [f.name for f in nearby] == [f"Close {number}" for number in range(5)]
+
+
 def test_nearby_is_empty_without_coordinates_or_neighbours(client):
     lonely = full_facility(latitude=None, longitude=None)
     response = client.get(lonely.get_absolute_url())
