@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test install dev-install migrate demo demo-fixture zip-table lint format test-postgres browser-deps bench loadtest clean
+.PHONY: run serve test install dev-install migrate demo demo-fixture zip-table lint format test-postgres browser-deps bench profile loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -89,6 +89,10 @@ bench: dev-install
 		$$SUDO apt-get update -qq && \
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## make profile PROFILE_PATH=/facilities/?state=CA: where one request's time goes (pyinstrument)
+profile: dev-install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python bench/profile.py '$(PROFILE_PATH)'
 
 lint: dev-install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
