@@ -151,6 +151,10 @@ def _terms(group, verbose_name):
     )
 
 
+# Rows with_terms() can give terms to: models, and dicts from values().
+_TERM_ITERABLES = (models.query.ModelIterable, models.query.ValuesIterable)
+
+
 class FacilityQuerySet(VersionedQuerySet):
     # Many-to-many fields whose terms come with the listings (with_terms()).
     _term_fields = ()
@@ -175,7 +179,7 @@ class FacilityQuerySet(VersionedQuerySet):
     def _fetch_all(self):
         fetching = self._result_cache is None
         super()._fetch_all()
-        if fetching and self._term_fields and self._iterable_class is models.query.ModelIterable:
+        if fetching and self._term_fields and self._iterable_class in _TERM_ITERABLES:
             from .selectors import attach_terms
 
             attach_terms(self._result_cache, self._term_fields)

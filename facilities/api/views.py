@@ -200,9 +200,9 @@ class FacilityList(ApiView, generics.ListAPIView):
             )
         if file_format == "geojson":
             serializer = self.get_serializer()
-            chunks = geojson_chunks(selectors.for_list(queryset), serializer.to_representation)
+            chunks = geojson_chunks(selectors.list_values(queryset), serializer.to_representation)
             return self.streamed(chunks, "application/geo+json", "geojson")
-        page = self.paginate_queryset(selectors.for_list(queryset))
+        page = self.paginate_queryset(selectors.list_values(queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def streamed(self, chunks, content_type, extension):
