@@ -267,7 +267,7 @@ def nearby_iops(facility, count, radius_miles):
         if not filterset.is_valid():
             return []
         # Ids first: their distances come from the (latitude, longitude) index alone.
-        nearest = selectors.rows_by_ids_first(selectors.for_list(filterset.qs), 0, count)
+        nearest = selectors.rows_by_ids_first(filterset.qs, 0, count, selectors.for_list)
         if len(nearest) == count:
             return nearest  # anything outside this radius is farther than these
     return nearest

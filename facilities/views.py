@@ -280,9 +280,10 @@ def facility_list(request):
     page = None
     if valid:
         page = selectors.CachedCountPaginator(
-            selectors.for_list(filterset.qs),
+            filterset.qs,
             RESULTS_PER_PAGE,
             search=("page", selectors.search_key(query)),
+            shape=selectors.for_list,
         ).get_page(query.get("page"))
     place = filterset.place if valid else None
     page_query = query.copy()

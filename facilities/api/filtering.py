@@ -85,7 +85,7 @@ class FacilityPagination(PageNumberPagination):
         # The count of a search is cached per data version (selectors.CachedCountPaginator).
         search = ("api", selectors.search_key(request.query_params, ("page", "page_size")))
         self.django_paginator_class = functools.partial(
-            selectors.CachedCountPaginator, search=search
+            selectors.CachedCountPaginator, search=search, shape=selectors.list_values
         )
         return super().paginate_queryset(queryset, request, view)
 

@@ -202,7 +202,7 @@ class FacilityList(ApiView, generics.ListAPIView):
             serializer = self.get_serializer()
             chunks = geojson_chunks(selectors.list_values(queryset), serializer.to_representation)
             return self.streamed(chunks, "application/geo+json", "geojson")
-        page = self.paginate_queryset(selectors.list_values(queryset))
+        page = self.paginate_queryset(queryset)  # shaped by list_values (FacilityPagination)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def streamed(self, chunks, content_type, extension):
