@@ -185,10 +185,16 @@ def terms_by_listing(ids, field_names):
     if missing:  # a term added since this request read the data version
         added = sorted(Term.objects.in_bulk(missing).items())
         terms = {**terms, **{pk: (len(terms) + i, term) for i, (pk, term) in enumerate(added)}}
+    # Links in display order first, so each listing's lists come out ordered.
+    links.sort(key=lambda link: terms[link[2]][0])
     found = {}
     for number, facility_id, term_id in links:
-        found.setdefault((facility_id, field_names[number]), []).append(terms[term_id])
-    return {key: [term for _, term in sorted(entries)] for key, entries in found.items()}
+        key = (facility_id, field_names[number])
+        if key in found:
+            found[key].append(terms[term_id][1])
+        else:
+            found[key] = [terms[term_id][1]]
+    return found
 
 
 def attach_terms(facilities, field_names):

@@ -5,6 +5,8 @@ the detail carries {code, label} pairs. Both read prefetched relations only
 (selectors.for_list / for_detail), so the query count does not grow with the page.
 """
 
+from django.utils import timezone
+from django.utils.functional import cached_property
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -45,9 +47,12 @@ class IopSerializer(serializers.ModelSerializer):
         ]
 
 
-# DRF's own formatting of dates (ISO 8601, in the site's time zone), for the written-out item.
-_DATE = serializers.DateField()
-_DATETIME = serializers.DateTimeField()
+def _iso_datetime(value, zone):
+    """As DRF's DateTimeField gives it: ISO 8601 in the site's time zone, "Z" for UTC."""
+    if not value:
+        return None
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class FacilityListSerializer(serializers.ModelSerializer):
@@ -107,8 +112,7 @@ class FacilityListSerializer(serializers.ModelSerializer):
         what the declared fields, and so the OpenAPI schema, give for the same listing.
         """
         distance = row.get("distance_miles")
-        url = facility_url(row["slug"])
-        request = self.context.get("request")
+        origin, zone = self._per_request
         return {
             "id": row["id"],
             "slug": row["slug"],
@@ -145,11 +149,18 @@ class FacilityListSerializer(serializers.ModelSerializer):
                 "weekend": row["offers_weekend"],
                 "virtual": row["offers_virtual"],
             },
-            "url": request.build_absolute_uri(url) if request else url,
-            "verified_at": _DATE.to_representation(row["verified_at"]),
-            "updated_at": _DATETIME.to_representation(row["updated_at"]),
+            "url": origin + facility_url(row["slug"]),
+            "verified_at": row["verified_at"].isoformat() if row["verified_at"] else None,
+            "updated_at": _iso_datetime(row["updated_at"], zone),
             "fictional": row["source"] in Facility.FICTIONAL_SOURCES,
         }
+
+    @cached_property
+    def _per_request(self):
+        """What every item of a page shares: the site's origin and the time zone."""
+        request = self.context.get("request")
+        origin = request.build_absolute_uri("/")[:-1] if request else ""
+        return origin, timezone.get_current_timezone()
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_financial_assistance(self, facility):
