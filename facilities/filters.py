@@ -296,17 +296,8 @@ class FacilityFilterSet(django_filters.FilterSet):
         ordering = self.form.cleaned_data.get("ordering")
         place = self.place
         if place is not None:
-            radius = self.radius_miles
-            min_lat, max_lat, min_lng, max_lng = geo.bounding_box(
-                place.latitude, place.longitude, radius
-            )
-            # The box uses the (latitude, longitude) index; exact distance only inside it.
-            queryset = (
-                queryset.filter(
-                    latitude__range=(min_lat, max_lat), longitude__range=(min_lng, max_lng)
-                )
-                .annotate(distance_miles=geo.distance_expression(place.latitude, place.longitude))
-                .filter(distance_miles__lte=radius)
+            queryset = selectors.within(
+                queryset, place.latitude, place.longitude, self.radius_miles
             )
             if ordering in (None, "", "distance"):
                 return queryset.order_by("distance_miles", "name", "id")

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from . import geo, selectors
 from . import vocabulary as vocab
-from .filters import DEFAULT_RADIUS_MILES, ORDERING_CHOICES, FacilityFilterSet
+from .filters import DEFAULT_RADIUS_MILES, ORDERING_CHOICES
 from .states import STATE_LOOKUP, STATES, state_name
 from .text import normalize_city
 
@@ -248,26 +248,21 @@ NEARBY_FIRST_RADIUS_MILES = 10
 
 
 def nearby_iops(facility, count, radius_miles):
-    """The closest other published IOP listings within radius_miles, nearest first, via the
-    FilterSet's indexed radius search."""
+    """The closest other published IOP listings within radius_miles, nearest first: what
+    the search near the listing's point with level_of_care=IOP finds, without parsing one."""
     if facility.latitude is None or facility.longitude is None:
         return []
+    iop = selectors.term_ids(vocab.LEVEL_OF_CARE, [DEFAULT_LEVEL_OF_CARE])
+    others = (
+        selectors.published_facilities()
+        .exclude(pk=facility.pk)
+        .filter(selectors.has_any_term("levels_of_care", iop))
+    )
     for radius in sorted({min(NEARBY_FIRST_RADIUS_MILES, radius_miles), radius_miles}):
-        data = QueryDict(mutable=True)
-        data.update(
-            {
-                "near": f"{facility.latitude:.6f},{facility.longitude:.6f}",
-                "radius": str(radius),
-                "level_of_care": DEFAULT_LEVEL_OF_CARE,
-            }
-        )
-        filterset = FacilityFilterSet(
-            data, queryset=selectors.published_facilities().exclude(pk=facility.pk)
-        )
-        if not filterset.is_valid():
-            return []
+        nearby = selectors.within(others, facility.latitude, facility.longitude, radius)
+        nearby = nearby.order_by("distance_miles", "name", "id")
         # Ids first: their distances come from the (latitude, longitude) index alone.
-        nearest = selectors.rows_by_ids_first(filterset.qs, 0, count, selectors.for_list)
+        nearest = selectors.rows_by_ids_first(nearby, 0, count, selectors.for_list)
         if len(nearest) == count:
             return nearest  # anything outside this radius is farther than these
     return nearest

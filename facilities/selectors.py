@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils.functional import cached_property
 
-from . import data_version
+from . import data_version, geo
 from . import vocabulary as vocab
 from .models import TERM_FIELDS, Facility, Term
 
@@ -77,6 +77,20 @@ def has_any_term(field_name, ids):
 def has_any_in_field(field_name):
     through = Facility._meta.get_field(field_name).remote_field.through
     return Exists(through.objects.filter(facility_id=OuterRef("pk")))
+
+
+def within(queryset, latitude, longitude, miles):
+    """Listings within `miles` of a point, with their distance as distance_miles.
+
+    The box uses the (latitude, longitude) index; the exact distance is computed by the
+    database only for the listings inside it.
+    """
+    min_lat, max_lat, min_lng, max_lng = geo.bounding_box(latitude, longitude, miles)
+    return (
+        queryset.filter(latitude__range=(min_lat, max_lat), longitude__range=(min_lng, max_lng))
+        .annotate(distance_miles=geo.distance_expression(latitude, longitude))
+        .filter(distance_miles__lte=miles)
+    )
 
 
 def published_facilities():
