@@ -225,7 +225,7 @@ def home(request):
 
 
 def result_cards(facilities, request):
-    """What a result card shows (templates/facilities/_card.html), worked out here: a page
+    """What a result card shows (templates/facilities/_card_list.html), worked out here: a page
     renders twenty of them, and doing this in the template was a third of the request."""
     cards = []
     for facility in facilities:
