@@ -18,18 +18,18 @@ whenever asked.
 """
 
 import contextvars
+import functools
 import hashlib
 import re
 
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import F
 from django.utils import timezone
 
 ROW_ID = 1
 _NOT_DIGITS = re.compile(r"\D")
-_READ_SQL = "SELECT version, changed_at FROM facilities_dataversion WHERE id = %s"
 # Entries are versioned, so they never go stale: the timeout only frees memory.
 CACHE_SECONDS = 3600
 
@@ -41,10 +41,22 @@ _local = {}
 _request_memo = contextvars.ContextVar("facilities_data_version", default=None)
 
 
+@functools.cache
+def _read_sql():
+    from .models import DataVersion
+
+    table = connection.ops.quote_name(DataVersion._meta.db_table)
+    return f"SELECT version, changed_at FROM {table} WHERE id = %s"  # noqa: S608  (a model name)
+
+
 def _read():
+    from .models import DataVersion
+
     # Every request reads this: plain SQL, the ORM's query building cost more than the read.
-    with connection.cursor() as cursor:
-        cursor.execute(_READ_SQL, [ROW_ID])
+    # From where the router reads listings: a version newer than the replica's listings
+    # would file stale figures under it.
+    with connections[router.db_for_read(DataVersion)].cursor() as cursor:
+        cursor.execute(_read_sql(), [ROW_ID])
         row = cursor.fetchone()
     version, changed_at = row or (0, None)
     # The time makes a number reused after a rolled-back change a different key.

@@ -5,7 +5,6 @@ being built in memory.
 """
 
 import csv
-from itertools import islice
 
 from . import selectors
 from .models import facility_url
@@ -84,19 +83,20 @@ _RENAMED = {
 }
 
 
-def facility_row(row, terms, base_url=""):
-    """The CSV cells of one listing: `row` from csv_lines' values(), `terms` from
-    selectors.terms_by_listing."""
-    codes = {
-        name: ";".join(term.code for term in terms.get((row["id"], name), ()))
-        for name in CSV_TERM_FIELDS
-    }
+_COMPUTED = {"distance_miles", "financial_assistance", "url", "verified_at", "updated_at"}
+# Columns copied from the row as they are (under their own name or a _RENAMED one).
+_PLAIN_COLUMNS = [
+    column for column in CSV_COLUMNS if column not in _COMPUTED and column not in CSV_TERM_FIELDS
+]
+
+
+def facility_row(row, base_url=""):
+    """The CSV cells of one listing: `row` from csv_lines (values, terms attached)."""
+    codes = {name: ";".join(term.code for term in row[name]) for name in CSV_TERM_FIELDS}
     distance = row.get("distance_miles")
     values = {
         **{column: row[_RENAMED.get(column, column)] for column in _PLAIN_COLUMNS},
         **codes,
-        "ownership": row["ownership__code"] or "",
-        "ownership_label": row["ownership__label"] or "",
         "distance_miles": round(distance, 1) if distance is not None else None,
         "financial_assistance": bool(codes["payment_assistance"]),
         "url": base_url + facility_url(row["slug"]),
@@ -106,24 +106,14 @@ def facility_row(row, terms, base_url=""):
     return [_cell(values[column]) for column in CSV_COLUMNS]
 
 
-_COMPUTED = {"distance_miles", "financial_assistance", "url", "verified_at", "updated_at"}
-_PLAIN_COLUMNS = [
-    column for column in CSV_COLUMNS if column not in _COMPUTED and column not in CSV_TERM_FIELDS
-]
-
-
 def csv_lines(queryset, base_url=""):
     """Yield CSV text lines: the header, then one line per facility, fetched in chunks.
 
     One query streams the listings (a server-side cursor on PostgreSQL); each chunk's
-    terms come in one more query (selectors.terms_by_listing), not a queryset per row.
+    terms come in one more query (selectors.chunks_with_terms), not a queryset per row.
     """
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
-    fields = list(CSV_VALUE_FIELDS)
-    if "distance_miles" in queryset.query.annotations:
-        fields.append("distance_miles")
-    rows = queryset.values(*fields).iterator(chunk_size=CHUNK_SIZE)
-    while chunk := list(islice(rows, CHUNK_SIZE)):
-        terms = selectors.terms_by_listing([row["id"] for row in chunk], CSV_TERM_FIELDS)
-        yield "".join(writer.writerow(facility_row(row, terms, base_url)) for row in chunk)
+    rows = selectors.values_with_distance(queryset, CSV_VALUE_FIELDS)
+    for chunk in selectors.chunks_with_terms(rows, CSV_TERM_FIELDS, CHUNK_SIZE):
+        yield "".join(writer.writerow(facility_row(row, base_url)) for row in chunk)

@@ -8,7 +8,7 @@ import functools
 from itertools import islice
 
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils.functional import cached_property
 
@@ -117,14 +117,18 @@ LIST_VALUES = (
 )
 
 
+def values_with_distance(queryset, fields):
+    """queryset.values(*fields), plus distance_miles when the search is near a place."""
+    if "distance_miles" in queryset.query.annotations:
+        fields = [*fields, "distance_miles"]
+    return queryset.values(*fields)
+
+
 def list_values(queryset):
     """What an API list item needs, as plain dicts of LIST_VALUES (and distance_miles with
     `near`) with their terms under the field names (with_terms), in a fixed number of
     queries. Not models: building 50 of them a page cost the API more than its SQL."""
-    fields = list(LIST_VALUES)
-    if "distance_miles" in queryset.query.annotations:
-        fields.append("distance_miles")
-    return queryset.values(*fields).with_terms(*LIST_PREFETCH)
+    return values_with_distance(queryset, LIST_VALUES).with_terms(*LIST_PREFETCH)
 
 
 def for_detail(queryset):
@@ -159,7 +163,8 @@ def _terms_by_id():
     return data_version.cached("terms-by-id", load)
 
 
-@functools.cache
+# Bounded: one text per (fields, number of ids), and an export's last chunk can be any size.
+@functools.lru_cache(maxsize=64)
 def _links_sql(field_names, id_count):
     """One UNION ALL over the fields' link tables: (field number, facility id, term id)."""
     quote = connection.ops.quote_name
@@ -191,7 +196,8 @@ def terms_by_listing(ids, field_names):
     field_names = tuple(field_names)
     if not ids or not field_names:
         return {}
-    with connection.cursor() as cursor:
+    # Where the router reads listings from (the replica during a page view, if there is one).
+    with connections[router.db_for_read(Facility)].cursor() as cursor:
         cursor.execute(_links_sql(field_names, len(ids)), list(ids) * len(field_names))
         links = cursor.fetchall()
     terms = _terms_by_id()

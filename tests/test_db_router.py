@@ -41,4 +41,4 @@ def test_with_a_replica_reads_go_to_it_and_writes_to_the_primary():
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "7 passed" in output
+    assert "8 passed" in output
