@@ -1,3 +1,5 @@
+"""The facilities app: wires the data version's signals and the Curators group at start."""
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 

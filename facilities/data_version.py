@@ -11,7 +11,8 @@ is raised in the same transaction as the change, so:
 
 What raises it: saving or deleting a Facility or Term, changing a listing's
 vocabularies (m2m_changed), and bulk writes through the querysets (update(),
-bulk_update(), bulk_create()). Raw SQL that bypasses the ORM must call bump().
+bulk_update(), bulk_create(), which send models.data_changed). Raw SQL that
+bypasses the ORM must call bump().
 Each request reads the number once (a primary-key lookup) and remembers it
 until the request ends; outside requests (commands, the shell) it is read
 whenever asked.
@@ -143,8 +144,9 @@ def _request_finished(**kwargs):
 def connect_signals():
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from .models import TERM_FIELDS, Facility, Term
+    from .models import TERM_FIELDS, Facility, Term, data_changed
 
+    data_changed.connect(bump, dispatch_uid="data_version_bulk_write")
     for model in (Facility, Term):
         post_save.connect(bump, sender=model, dispatch_uid=f"data_version_save_{model.__name__}")
         post_delete.connect(

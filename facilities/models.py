@@ -6,13 +6,13 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.dispatch import Signal
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from . import data_version
 from . import vocabulary as vocab
 from .geo import zip_centroid
 from .states import STATE_CHOICES, state_name
@@ -25,6 +25,11 @@ phone_validator = RegexValidator(
 )
 
 
+# Sent after a bulk write changed listings or vocabularies (no save() signals are sent
+# for those); data_version.py raises the data version on it, so cached figures change.
+data_changed = Signal()
+
+
 class VersionedQuerySet(models.QuerySet):
     def update(self, **kwargs):
         # Bulk writes (admin actions, imports, bulk_update) raise the version too,
@@ -32,13 +37,13 @@ class VersionedQuerySet(models.QuerySet):
         kwargs.setdefault("version", models.F("version") + 1)
         count = super().update(**kwargs)
         if count:
-            data_version.bump()  # no save() signals here: cached figures must still change
+            data_changed.send(sender=self.model)
         return count
 
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
         if created:
-            data_version.bump()
+            data_changed.send(sender=self.model)
         return created
 
 
@@ -109,21 +114,7 @@ class Term(Versioned):
 
 
 # Facility's many-to-many fields onto the vocabularies, in form order.
-TERM_FIELDS = [
-    "levels_of_care",
-    "payment_options",
-    "payment_assistance",
-    "populations",
-    "age_groups",
-    "genders",
-    "languages",
-    "medications",
-    "approaches",
-    "therapies",
-    "conditions",
-    "services",
-    "accreditations",
-]
+TERM_FIELDS = list(vocab.TERM_FIELD_GROUPS)
 
 
 # Link tables the search filters on get an index on (term_id, facility_id) too
@@ -140,49 +131,20 @@ FILTERED_TERM_FIELDS = [
 ]
 
 
-def _terms(group, verbose_name):
-    """A many-to-many field onto one vocabulary group."""
+def _terms(field_name, verbose_name):
+    """The many-to-many field `field_name` onto its vocabulary group (TERM_FIELD_GROUPS)."""
     return models.ManyToManyField(
         Term,
         blank=True,
-        limit_choices_to={"group": group},
+        limit_choices_to={"group": vocab.TERM_FIELD_GROUPS[field_name]},
         related_name="+",
         verbose_name=verbose_name,
     )
 
 
-# Rows with_terms() can give terms to: models, and dicts from values().
-_TERM_ITERABLES = (models.query.ModelIterable, models.query.ValuesIterable)
-
-
 class FacilityQuerySet(VersionedQuerySet):
-    # Many-to-many fields whose terms come with the listings (with_terms()).
-    _term_fields = ()
-
     def published(self):
         return self.filter(status=Facility.Status.PUBLISHED)
-
-    def with_terms(self, *field_names):
-        """Fetch these fields' terms with the listings: one query in all, like
-        prefetch_related() but without a queryset per listing and field (that
-        cost more than everything else on a page of 50). selectors.attach_terms.
-        """
-        clone = self._chain()
-        clone._term_fields = field_names
-        return clone
-
-    def _clone(self):
-        clone = super()._clone()
-        clone._term_fields = self._term_fields
-        return clone
-
-    def _fetch_all(self):
-        fetching = self._result_cache is None
-        super()._fetch_all()
-        if fetching and self._term_fields and self._iterable_class in _TERM_ITERABLES:
-            from .selectors import attach_terms
-
-            attach_terms(self._result_cache, self._term_fields)
 
 
 class FacilityManager(models.Manager.from_queryset(FacilityQuerySet)):
@@ -253,19 +215,19 @@ class Facility(Versioned):
         default=False,
         help_text="Treats substance use and mental health disorders together.",
     )
-    levels_of_care = _terms(vocab.LEVEL_OF_CARE, "levels of care")
-    payment_options = _terms(vocab.PAYMENT, "payment accepted")
-    payment_assistance = _terms(vocab.ASSISTANCE, "payment assistance")
-    populations = _terms(vocab.POPULATION, "populations served")
-    age_groups = _terms(vocab.AGE, "age groups")
-    genders = _terms(vocab.GENDER, "genders accepted")
-    languages = _terms(vocab.LANGUAGE, "languages")
-    medications = _terms(vocab.MEDICATION, "medications")
-    approaches = _terms(vocab.APPROACH, "treatment approaches")
-    therapies = _terms(vocab.THERAPY, "holistic and adjunct therapies")
-    conditions = _terms(vocab.CONDITION, "conditions treated")
-    services = _terms(vocab.SERVICE, "services")
-    accreditations = _terms(vocab.ACCREDITATION, "licensing and accreditation")
+    levels_of_care = _terms("levels_of_care", "levels of care")
+    payment_options = _terms("payment_options", "payment accepted")
+    payment_assistance = _terms("payment_assistance", "payment assistance")
+    populations = _terms("populations", "populations served")
+    age_groups = _terms("age_groups", "age groups")
+    genders = _terms("genders", "genders accepted")
+    languages = _terms("languages", "languages")
+    medications = _terms("medications", "medications")
+    approaches = _terms("approaches", "treatment approaches")
+    therapies = _terms("therapies", "holistic and adjunct therapies")
+    conditions = _terms("conditions", "conditions treated")
+    services = _terms("services", "services")
+    accreditations = _terms("accreditations", "licensing and accreditation")
 
     # IOP program details that national locators do not carry
     hours_per_week_min = models.PositiveSmallIntegerField(

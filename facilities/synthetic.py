@@ -40,21 +40,8 @@ STATE_POPULATIONS_2020 = {
 }  # fmt: skip
 
 # The many-to-many fields of Facility and the vocabulary each one draws on.
-TERM_FIELDS = {
-    "levels_of_care": vocab.LEVEL_OF_CARE,
-    "payment_options": vocab.PAYMENT,
-    "payment_assistance": vocab.ASSISTANCE,
-    "populations": vocab.POPULATION,
-    "age_groups": vocab.AGE,
-    "genders": vocab.GENDER,
-    "languages": vocab.LANGUAGE,
-    "medications": vocab.MEDICATION,
-    "approaches": vocab.APPROACH,
-    "therapies": vocab.THERAPY,
-    "conditions": vocab.CONDITION,
-    "services": vocab.SERVICE,
-    "accreditations": vocab.ACCREDITATION,
-}
+# Many-to-many field -> vocabulary group (vocabulary.py's one map).
+TERM_FIELDS = vocab.TERM_FIELD_GROUPS
 
 OWNERSHIP_WEIGHTS = {
     "PVTP": 45, "PVTN": 35, "LCCG": 9, "STG": 3, "FED": 2,

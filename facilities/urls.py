@@ -1,3 +1,5 @@
+"""The public pages' addresses (views.py)."""
+
 from django.urls import path
 
 from . import views

@@ -37,6 +37,27 @@ GROUP_CHOICES = [
     (ACCREDITATION, "License or accreditation"),
 ]
 
+# Which Facility field holds each group's terms, in form order: the one map from a
+# vocabulary group to a listing field (models, importers, the generator, the API read it).
+TERM_FIELD_GROUPS = {
+    "levels_of_care": LEVEL_OF_CARE,
+    "payment_options": PAYMENT,
+    "payment_assistance": ASSISTANCE,
+    "populations": POPULATION,
+    "age_groups": AGE,
+    "genders": GENDER,
+    "languages": LANGUAGE,
+    "medications": MEDICATION,
+    "approaches": APPROACH,
+    "therapies": THERAPY,
+    "conditions": CONDITION,
+    "services": SERVICE,
+    "accreditations": ACCREDITATION,
+}
+# The same map the other way round; GROUP_FIELDS adds ownership (one foreign key, not a list).
+TERM_GROUP_FIELDS = {group: field for field, group in TERM_FIELD_GROUPS.items()}
+GROUP_FIELDS = {**TERM_GROUP_FIELDS, OWNERSHIP: "ownership"}
+
 VOCABULARY = {
     LEVEL_OF_CARE: [
         ("OIT", "Intensive outpatient (IOP)",

@@ -2,25 +2,29 @@
 
 import itertools
 
+from facilities import vocabulary as vocab
 from facilities.models import Facility, Term
 
 _counter = itertools.count(1)
 
 # keyword -> (many-to-many field, vocabulary group)
 TERM_FIELDS = {
-    "levels": ("levels_of_care", "level_of_care"),
-    "payments": ("payment_options", "payment"),
-    "assistance": ("payment_assistance", "assistance"),
-    "populations": ("populations", "population"),
-    "ages": ("age_groups", "age"),
-    "genders": ("genders", "gender"),
-    "languages": ("languages", "language"),
-    "medications": ("medications", "medication"),
-    "approaches": ("approaches", "approach"),
-    "therapies": ("therapies", "therapy"),
-    "conditions": ("conditions", "condition"),
-    "services": ("services", "service"),
-    "accreditations": ("accreditations", "accreditation"),
+    keyword: (field, vocab.TERM_FIELD_GROUPS[field])
+    for keyword, field in {
+        "levels": "levels_of_care",
+        "payments": "payment_options",
+        "assistance": "payment_assistance",
+        "populations": "populations",
+        "ages": "age_groups",
+        "genders": "genders",
+        "languages": "languages",
+        "medications": "medications",
+        "approaches": "approaches",
+        "therapies": "therapies",
+        "conditions": "conditions",
+        "services": "services",
+        "accreditations": "accreditations",
+    }.items()
 }
 
 

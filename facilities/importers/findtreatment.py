@@ -31,13 +31,13 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import URLValidator
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
+from .. import rows
 from .. import vocabulary as vocab
 from ..geo import zip_centroid
 from ..history import single_history_entry
@@ -53,23 +53,9 @@ IGNORE = "ignore"
 ANY_LABEL = "*"
 FLAG_FIELDS = {"co_occurring"}
 
-# Vocabulary group -> the Facility many-to-many field that holds it.
-GROUP_FIELDS = {
-    vocab.LEVEL_OF_CARE: "levels_of_care",
-    vocab.PAYMENT: "payment_options",
-    vocab.ASSISTANCE: "payment_assistance",
-    vocab.POPULATION: "populations",
-    vocab.AGE: "age_groups",
-    vocab.GENDER: "genders",
-    vocab.LANGUAGE: "languages",
-    vocab.MEDICATION: "medications",
-    vocab.APPROACH: "approaches",
-    vocab.THERAPY: "therapies",
-    vocab.CONDITION: "conditions",
-    vocab.SERVICE: "services",
-    vocab.ACCREDITATION: "accreditations",
-}
-M2M_FIELDS = list(GROUP_FIELDS.values())
+# Vocabulary group -> the Facility many-to-many field that holds it (vocabulary.py).
+GROUP_FIELDS = vocab.TERM_GROUP_FIELDS
+M2M_FIELDS = list(vocab.TERM_FIELD_GROUPS)
 SCALAR_FIELDS = [
     "name",
     "program_name",
@@ -569,28 +555,11 @@ class _DryRunRollback(Exception):
     pass
 
 
-@lru_cache(maxsize=1)
-def _links_sql():
-    """One query for a listing's terms in all its vocabularies (13 through tables)."""
-    selects = []
-    for position, name in enumerate(M2M_FIELDS):
-        field_ = Facility._meta.get_field(name)
-        through = field_.remote_field.through._meta
-        facility_column = through.get_field(field_.m2m_field_name()).column
-        term_column = through.get_field(field_.m2m_reverse_field_name()).column
-        selects.append(
-            f"SELECT {position}, {term_column} FROM {through.db_table} "  # noqa: S608
-            f"WHERE {facility_column} = %s"
-        )
-    return " UNION ALL ".join(selects)
-
-
 def _linked_term_ids(facility):
+    """{field: {term id, ...}} of the listing's vocabularies, in one query (rows.links)."""
     links = {name: set() for name in M2M_FIELDS}
-    with connection.cursor() as cursor:
-        cursor.execute(_links_sql(), [facility.pk] * len(M2M_FIELDS))
-        for position, term_id in cursor.fetchall():
-            links[M2M_FIELDS[position]].add(term_id)
+    for field_name, _, term_id in rows.links([facility.pk], M2M_FIELDS):
+        links[field_name].add(term_id)
     return links
 
 
