@@ -1,24 +1,17 @@
 """CSV rows of facilities, shared by the page's "Download CSV" and the API's CSV format.
 
-Rows are produced lazily in chunks so a state-wide export streams instead of
-being built in memory.
+Rows are listing rows (rows.py) read in chunks, so a state-wide export streams
+instead of being built in memory.
 """
 
 import csv
 
-from . import selectors
+from . import rows
 from .models import facility_url
+from .search.params import PARAMS
 
 # Many-to-many fields exported as ";"-joined codes.
-CSV_TERM_FIELDS = (
-    "levels_of_care",
-    "payment_options",
-    "payment_assistance",
-    "populations",
-    "age_groups",
-    "languages",
-    "medications",
-)
+CSV_TERM_FIELDS = rows.CSV_TERM_FIELDS
 
 CSV_COLUMNS = (
     ["id", "slug", "name", "program_name", "street1", "street2", "city", "state", "zip"]
@@ -30,9 +23,6 @@ CSV_COLUMNS = (
     + ["daytime", "evening", "weekend", "virtual", "transportation_assistance"]
     + ["url", "verified_at", "updated_at"]
 )
-
-# Listings per query for their terms (13 link tables x 1,000 ids stays under SQLite's limit).
-CHUNK_SIZE = 1000
 
 
 class _Echo:
@@ -62,16 +52,6 @@ def _is_number(text):
     return True
 
 
-# The listing's own columns a row shows, read as plain values (not models: a state's
-# 10,000 rows spent a third of the export building model instances).
-CSV_VALUE_FIELDS = (
-    ["id", "slug", "name", "program_name", "street1", "street2", "city", "state", "zip"]
-    + ["county", "latitude", "longitude", "location_approximate", "phone", "intake_phone"]
-    + ["hotline", "website", "co_occurring", "hours_per_week_min", "hours_per_week_max"]
-    + ["sessions_per_week", "duration_weeks", "offers_daytime", "offers_evening"]
-    + ["offers_weekend", "offers_virtual", "transportation_assistance", "verified_at"]
-    + ["updated_at", "ownership__code", "ownership__label"]
-)
 # Columns that are the listing's field under another name.
 _RENAMED = {
     "ownership": "ownership__code",
@@ -110,10 +90,15 @@ def csv_lines(queryset, base_url=""):
     """Yield CSV text lines: the header, then one line per facility, fetched in chunks.
 
     One query streams the listings (a server-side cursor on PostgreSQL); each chunk's
-    terms come in one more query (selectors.chunks_with_terms), not a queryset per row.
+    terms come in one more query (rows.chunks), not a queryset per row.
     """
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
-    rows = selectors.values_with_distance(queryset, CSV_VALUE_FIELDS)
-    for chunk in selectors.chunks_with_terms(rows, CSV_TERM_FIELDS, CHUNK_SIZE):
+    for chunk in rows.chunks(queryset, CSV_TERM_FIELDS):
         yield "".join(writer.writerow(facility_row(row, base_url)) for row in chunk)
+
+
+def column_notes():
+    """{CSV column: the label of the search parameter it answers}, for the API docs: a
+    column named as the data is, described in the search's words."""
+    return {param.column: param.label for param in PARAMS if param.column in CSV_COLUMNS}

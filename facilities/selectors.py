@@ -4,24 +4,14 @@ Views ask here for what they render, so a filter, a prefetch or a count
 means the same thing everywhere.
 """
 
-import functools
-from itertools import islice
-
 from django.core.paginator import Paginator
-from django.db import connection, connections, router
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils.functional import cached_property
 
-from . import data_version, geo
+from . import data_version, geo, rows
 from . import vocabulary as vocab
-from .models import TERM_FIELDS, Facility, Term
-
-# The many-to-many fields a result card or an API list item shows.
-LIST_PREFETCH = ("levels_of_care", "payment_options", "payment_assistance", "populations")
-# Everything a facility page or API detail shows: every vocabulary.
-DETAIL_PREFETCH = tuple(TERM_FIELDS)
-# Big and never shown in a list: the raw import record (audit data).
-LIST_DEFERRED = ("source_record",)
+from .models import Facility, Term
+from .search.params import DEFAULT_LEVEL_OF_CARE
 
 
 def _load_vocabulary():
@@ -97,182 +87,39 @@ def published_facilities():
     return Facility.objects.published()
 
 
-def for_list(queryset):
-    """What a result card or API list item needs, in a fixed number of queries."""
-    return (
-        queryset.select_related("ownership")  # its parent is shown on the facility page only
-        .defer(*LIST_DEFERRED)
-        .with_terms(*LIST_PREFETCH)
-    )
-
-
-# What an API list item shows of the listing itself (api.serializers.FacilityListSerializer).
-LIST_VALUES = (
-    ["id", "slug", "name", "program_name", "street1", "street2", "city", "state", "zip"]
-    + ["latitude", "longitude", "location_approximate", "phone", "intake_phone", "website"]
-    + ["co_occurring", "hours_per_week_min", "hours_per_week_max", "sessions_per_week"]
-    + ["session_length_minutes", "duration_weeks", "offers_daytime", "offers_evening"]
-    + ["offers_weekend", "offers_virtual", "verified_at", "updated_at", "source"]
-    + ["ownership__code", "ownership__label"]
-)
-
-
-def values_with_distance(queryset, fields):
-    """queryset.values(*fields), plus distance_miles when the search is near a place."""
-    if "distance_miles" in queryset.query.annotations:
-        fields = [*fields, "distance_miles"]
-    return queryset.values(*fields)
-
-
-def list_values(queryset):
-    """What an API list item needs, as plain dicts of LIST_VALUES (and distance_miles with
-    `near`) with their terms under the field names (with_terms), in a fixed number of
-    queries. Not models: building 50 of them a page cost the API more than its SQL."""
-    return values_with_distance(queryset, LIST_VALUES).with_terms(*LIST_PREFETCH)
-
-
 def for_detail(queryset):
-    return queryset.select_related("ownership", "ownership__parent").with_terms(*DETAIL_PREFETCH)
+    """What a facility page or an API detail reads besides its terms (rows.read_models)."""
+    return queryset.select_related("ownership", "ownership__parent")
 
 
-class PrefetchedTerms(list):
-    """A listing's terms of one field, fetched with the page (attach_terms).
-
-    `facility.payment_options.all()` returns it: iterate it, test it, len(), count(),
-    exists(). Anything else (filter()...) would need a query and raises AttributeError.
-    """
-
-    def all(self):
-        return self
-
-    def count(self):
-        return len(self)
-
-    def exists(self):
-        return bool(self)
-
-
-def _terms_by_id():
-    """{id: (rank, Term)} for every term, rank being its place in sort_order, label order;
-    read once per data version."""
-
-    def load():
-        terms = sorted(Term.objects.all(), key=lambda term: (term.sort_order, term.label, term.pk))
-        return {term.pk: (rank, term) for rank, term in enumerate(terms)}
-
-    return data_version.cached("terms-by-id", load)
-
-
-# Bounded: one text per (fields, number of ids), and an export's last chunk can be any size.
-@functools.lru_cache(maxsize=64)
-def _links_sql(field_names, id_count):
-    """One UNION ALL over the fields' link tables: (field number, facility id, term id)."""
-    quote = connection.ops.quote_name
-    placeholders = ", ".join(["%s"] * id_count)
-    parts = []
-    for number, name in enumerate(field_names):
-        table = quote(Facility._meta.get_field(name).remote_field.through._meta.db_table)
-        # Names come from the models; the ids are parameters.
-        select = f"SELECT {number}, {quote('facility_id')}, {quote('term_id')} FROM {table} "  # noqa: S608
-        parts.append(select + f"WHERE {quote('facility_id')} IN ({placeholders})")
-    return " UNION ALL ".join(parts)
-
-
-def terms_of(facility, field_name):
-    """A listing's terms of one field: what attach_terms fetched, else a query.
-
-    Not getattr(facility, field_name).all() when fetched: that builds a related manager
-    per call, which showed on pages of 50."""
-    fetched = getattr(facility, "_prefetched_objects_cache", {}).get(field_name)
-    return fetched if fetched is not None else getattr(facility, field_name).all()
-
-
-def terms_by_listing(ids, field_names):
-    """{(listing id, field name): [Term, ...]} for these listings and many-to-many fields,
-    each list in display order (sort_order, label), in one query over the link tables.
-
-    Plain SQL: building the same query with the ORM cost more than running it.
-    """
-    field_names = tuple(field_names)
-    if not ids or not field_names:
-        return {}
-    # Where the router reads listings from (the replica during a page view, if there is one).
-    with connections[router.db_for_read(Facility)].cursor() as cursor:
-        cursor.execute(_links_sql(field_names, len(ids)), list(ids) * len(field_names))
-        links = cursor.fetchall()
-    terms = _terms_by_id()
-    missing = {term_id for _, _, term_id in links} - terms.keys()
-    if missing:  # a term added since this request read the data version
-        added = sorted(Term.objects.in_bulk(missing).items())
-        terms = {**terms, **{pk: (len(terms) + i, term) for i, (pk, term) in enumerate(added)}}
-    # Links in display order first, so each listing's lists come out ordered.
-    links.sort(key=lambda link: terms[link[2]][0])
-    found = {}
-    for number, facility_id, term_id in links:
-        key = (facility_id, field_names[number])
-        if key in found:
-            found[key].append(terms[term_id][1])
-        else:
-            found[key] = [terms[term_id][1]]
-    return found
-
-
-def attach_terms(facilities, field_names):
-    """Give each facility its terms for these many-to-many fields, as prefetch_related
-    would (ordered by sort_order, label), in one query (terms_by_listing).
-
-    Listings read as dicts (list_values) get the lists as keys: row["payment_options"].
-    """
-    if not facilities or not field_names:
-        return
-    if isinstance(facilities[0], dict):
-        found = terms_by_listing([row["id"] for row in facilities], field_names)
-        for row in facilities:
-            for name in field_names:
-                row[name] = found.get((row["id"], name), [])
-        return
-    found = terms_by_listing([facility.pk for facility in facilities], field_names)
-    for facility in facilities:
-        cache = facility.__dict__.setdefault("_prefetched_objects_cache", {})
-        for name in field_names:
-            cache[name] = PrefetchedTerms(found.get((facility.pk, name), ()))
-
-
-def chunks_with_terms(queryset, field_names, chunk_size):
-    """Yield lists of up to chunk_size listings, each chunk with its terms attached in one
-    query: a whole export streams (server-side cursor on PostgreSQL) without a query per row."""
-    rows = queryset.iterator(chunk_size=chunk_size)
-    while chunk := list(islice(rows, chunk_size)):
-        attach_terms(chunk, field_names)
-        yield chunk
-
-
-def rows_by_ids_first(filtered, start, stop, shape):
-    """filtered[start:stop] as shape() makes listings (for_list, list_values), in two
+def rows_by_ids_first(filtered, start, stop):
+    """filtered[start:stop] as listing rows (rows.LIST_COLUMNS, without terms) in two
     simple queries: the ids in order (and distances), from an index alone where one covers
     the filters and the order; then those listings by primary key, without the filters
     again (PostgreSQL spent a millisecond planning them a second time)."""
     with_distance = "distance_miles" in filtered.query.annotations
     columns = ["pk", "distance_miles"] if with_distance else ["pk"]
     found = list(filtered.values_list(*columns)[start:stop])
-    rows = shape(filtered.model.objects.filter(pk__in=[entry[0] for entry in found]))
-    as_dicts = rows._fields is not None  # list_values gives dicts
-    by_id = {(row["id"] if as_dicts else row.pk): row for row in rows}
+    by_id = {
+        row["id"]: row
+        for row in rows.values_with_distance(
+            filtered.model.objects.filter(pk__in=[entry[0] for entry in found])
+        )
+    }
     listings = []
     for entry in found:
         row = by_id.get(entry[0])
         if row is None:
             continue  # deleted since the first query
-        if with_distance and as_dicts:
+        if with_distance:
             row["distance_miles"] = entry[1]
-        elif with_distance:
-            row.distance_miles = entry[1]
         listings.append(row)
     return listings
 
 
 class CachedCountPaginator(Paginator):
-    """A Paginator that counts a search once per data version, not on every page view.
+    """Pages of listing rows (rows.LIST_COLUMNS with their terms) that count a search once
+    per data version, not on every page view.
 
     The COUNT visits every matching listing (95,000 for an unfiltered list, 11,000
     for a large state) while a page reads 20 of them. The count stays exact: any
@@ -284,12 +131,10 @@ class CachedCountPaginator(Paginator):
     # OFFSET otherwise reads every skipped listing from the table (page 200: 3,980).
     deep_page_offset = 1000
 
-    def __init__(self, filtered, per_page, *args, search=None, shape=None, **kwargs):
-        # `filtered`: the search's queryset; `shape` makes it what a page shows
-        # (for_list, list_values). Kept apart for pages read ids first.
+    def __init__(self, filtered, per_page, *args, search=None, **kwargs):
+        # `filtered`: the search's queryset, kept for pages read ids first.
         self.filtered = filtered
-        self.shape = shape or (lambda queryset: queryset)
-        super().__init__(self.shape(filtered), per_page, *args, **kwargs)
+        super().__init__(rows.values_with_distance(filtered), per_page, *args, **kwargs)
         self.search = search
 
     @cached_property
@@ -302,8 +147,6 @@ class CachedCountPaginator(Paginator):
         """Deep pages, and near searches: a near search sorts every listing in its box by
         distance, and the ids and coordinates of those are in an index
         (facility_published_lat_lng) while their rows are scattered over the table."""
-        if not hasattr(self.filtered, "values_list"):
-            return False
         return (
             bottom >= self.deep_page_offset or "distance_miles" in self.filtered.query.annotations
         )
@@ -311,12 +154,15 @@ class CachedCountPaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        if not self._ids_first(bottom):
-            return super().page(number)
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        listings = rows_by_ids_first(self.filtered, bottom, top, self.shape)
+        if self._ids_first(bottom):
+            listings = rows_by_ids_first(self.filtered, bottom, top)
+        else:
+            listings = list(self.object_list[bottom:top])
+        rows.attach_terms(listings, rows.LIST_TERM_FIELDS)
+        # _get_page: Paginator's hook for subclasses (Django 5.2) to make the Page.
         return self._get_page(listings, number, self)
 
 
@@ -325,11 +171,11 @@ def search_key(query, ignore=("page",)):
     return sorted((name, values) for name, values in query.lists() if name not in ignore)
 
 
-def _rolled_up_counts(rows, group):
-    """{code: count} from (term_id, count) rows; child terms also count for their parent."""
+def _rolled_up_counts(term_counts, group):
+    """{code: count} from (term_id, count) pairs; child terms also count for their parent."""
     by_id = {term["id"]: term for term in vocabulary().get(group, [])}
     counts = {}
-    for term_id, count in rows:
+    for term_id, count in term_counts:
         term = by_id.get(term_id)
         if term is None:
             continue
@@ -341,13 +187,13 @@ def _rolled_up_counts(rows, group):
 
 def _term_counts(queryset, field_name, group):
     through = Facility._meta.get_field(field_name).remote_field.through
-    rows = (
+    term_counts = (
         through.objects.filter(facility_id__in=queryset.values("id"))
         .values_list("term_id")
         .annotate(count=Count("facility_id", distinct=True))
         .order_by()
     )
-    return _rolled_up_counts(rows, group)
+    return _rolled_up_counts(term_counts, group)
 
 
 def summary(queryset, top_cities=10):
@@ -381,3 +227,29 @@ def summary(queryset, top_cities=10):
         "populations": _term_counts(queryset, "populations", vocab.POPULATION),
         "cities": [{"city": row["city"], "count": row["count"]} for row in cities],
     }
+
+
+# Nearby listings are looked for within the first radius, then the next: in a city the
+# nearest few are close, and a 100-mile box there holds thousands of listings.
+NEARBY_FIRST_RADIUS_MILES = 10
+
+
+def nearby_iops(facility, count, radius_miles):
+    """The closest other published IOP listings within radius_miles, nearest first, as
+    listing rows (rows.LIST_COLUMNS with terms): what the search near the listing's point
+    with level_of_care=OIT finds, without parsing one."""
+    if facility.latitude is None or facility.longitude is None:
+        return []
+    iop = term_ids(vocab.LEVEL_OF_CARE, [DEFAULT_LEVEL_OF_CARE])
+    others = (
+        published_facilities().exclude(pk=facility.pk).filter(has_any_term("levels_of_care", iop))
+    )
+    for radius in sorted({min(NEARBY_FIRST_RADIUS_MILES, radius_miles), radius_miles}):
+        nearby = within(others, facility.latitude, facility.longitude, radius)
+        nearby = nearby.order_by("distance_miles", "name", "id")
+        # Ids first: their distances come from the (latitude, longitude) index alone.
+        nearest = rows_by_ids_first(nearby, 0, count)
+        if len(nearest) == count:
+            break  # anything outside this radius is farther than these
+    rows.attach_terms(nearest, rows.LIST_TERM_FIELDS)
+    return nearest

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from facilities import geo
 from facilities.exports import CSV_COLUMNS
-from facilities.filters import FacilityFilterSet
 from facilities.models import Facility
+from facilities.search.filters import FacilityFilterSet
 
 from .factories import build_mississippi, make_facility
 
@@ -197,7 +197,7 @@ def test_the_written_out_list_item_equals_what_drf_fields_build(rf, listings, ne
     exactly what the declared fields (and so the OpenAPI schema) give for the listing."""
     from rest_framework import serializers
 
-    from facilities import selectors
+    from facilities import rows, selectors
     from facilities.api.serializers import FacilityListSerializer
 
     make_facility(
@@ -223,11 +223,11 @@ def test_the_written_out_list_item_equals_what_drf_fields_build(rf, listings, ne
         data.update({"near": near, "radius": "500"})
     filterset = FacilityFilterSet(data, queryset=selectors.published_facilities())
     assert filterset.is_valid()
-    models = list(selectors.for_list(filterset.qs))
-    rows = list(selectors.list_values(filterset.qs))
-    assert len(rows) >= 30 and [row["id"] for row in rows] == [model.pk for model in models]
+    models = rows.read_models(filterset.qs.select_related("ownership"), rows.LIST_TERM_FIELDS)
+    items = rows.read(filterset.qs)
+    assert len(items) >= 30 and [row["id"] for row in items] == [model.pk for model in models]
     serializer = FacilityListSerializer(context={"request": rf.get(LIST)})
-    for row, model in zip(rows, models, strict=True):
+    for row, model in zip(items, models, strict=True):
         generic = serializers.ModelSerializer.to_representation(serializer, model)
         assert json.dumps(serializer.to_representation(row)) == json.dumps(generic)
 
@@ -457,7 +457,7 @@ def page_ids(client, params):
         response = client.get("/facilities/", {**params, "page": number})
         assert response.status_code == 200
         page = response.context["page"]
-        ids += [facility.id for facility in page.object_list]
+        ids += [row["id"] for row in page.object_list]
         if not page.has_next():
             return ids
         number += 1

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from facilities import data_version, geo, selectors
+from facilities import data_version, geo, rows, selectors
 from facilities.models import DataVersion, Facility, Term
 
 from .factories import make_facility, term
@@ -136,9 +136,11 @@ def test_one_request_reads_the_version_once(client):
 def test_terms_come_in_vocabulary_order_in_one_query():
     facility = make_facility(payments=["SF", "MD", "PI"], populations=["VET"])
     expected = list(facility.payment_options.order_by("sort_order", "label"))
-    selectors.for_list(Facility.objects.all()).get()  # caches the terms
+    rows.read_models(Facility.objects.all(), rows.LIST_TERM_FIELDS)  # caches the terms
     with CaptureQueriesContext(connection) as captured:
-        listing = selectors.for_list(Facility.objects.filter(pk=facility.pk)).get()
+        (listing,) = rows.read_models(
+            Facility.objects.filter(pk=facility.pk), rows.LIST_TERM_FIELDS
+        )
         payments = list(listing.payment_options.all())
         populations = [t.code for t in listing.populations.all()]
     assert payments == expected and populations == ["VET"]
@@ -149,7 +151,7 @@ def test_terms_come_in_vocabulary_order_in_one_query():
 
 def test_fetched_terms_refuse_what_would_need_a_query():
     make_facility(payments=["MD"])
-    listing = selectors.for_list(Facility.objects.all()).get()
+    (listing,) = rows.read_models(Facility.objects.all(), rows.LIST_TERM_FIELDS)
     assert listing.payment_options.count() == 1 and listing.payment_options.exists()
     with pytest.raises(AttributeError):
         listing.payment_options.filter(code="MD")
@@ -186,7 +188,7 @@ def test_payment_codes_in_the_csv_follow_the_vocabulary_order(client):
 
 def test_state_filter_needs_no_distinct():
     qs = selectors.published_facilities()
-    from facilities.filters import FacilityFilterSet
+    from facilities.search.filters import FacilityFilterSet
 
     filterset = FacilityFilterSet({"state": ["MS", "VA"]}, queryset=qs)
     assert filterset.is_valid()

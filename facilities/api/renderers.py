@@ -11,7 +11,7 @@ import json
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
-from .. import selectors
+from .. import rows
 
 GEOJSON_CHUNK_SIZE = 500
 
@@ -45,11 +45,11 @@ def geojson_feature(item):
 
 
 def geojson_chunks(queryset, to_item):
-    """Yield a FeatureCollection's text, a chunk of Features at a time (to_item: facility ->
-    dict); each chunk's terms come in one query."""
+    """Yield a FeatureCollection's text, a chunk of Features at a time (to_item: listing
+    row -> API item); each chunk's terms come in one query (rows.chunks)."""
     yield '{"type":"FeatureCollection","features":['
     separator = ""
-    for chunk in selectors.chunks_with_terms(queryset, selectors.LIST_PREFETCH, GEOJSON_CHUNK_SIZE):
+    for chunk in rows.chunks(queryset, rows.LIST_TERM_FIELDS, GEOJSON_CHUNK_SIZE):
         features = (geojson_feature(to_item(facility)) for facility in chunk)
         text = ",".join(json.dumps(f, cls=JSONEncoder, ensure_ascii=False) for f in features)
         yield separator + text

@@ -1,9 +1,16 @@
 """What a facility looks like in the API.
 
 List items carry vocabulary codes (look labels up once from vocabularies/);
-the detail carries {code, label} pairs. Both read prefetched relations only
-(selectors.for_list / for_detail), so the query count does not grow with the page.
+the detail carries {code, label} pairs. List items are made from listing rows
+(rows.py: the columns every list reads, terms attached), the detail from a model
+with its terms attached (rows.read_models), so the query count does not grow
+with the page.
 """
+
+import functools
+from collections.abc import Callable
+from datetime import tzinfo
+from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -11,6 +18,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from .. import rows
 from ..models import TERM_FIELDS, Facility, Term, facility_url
 
 
@@ -53,6 +61,49 @@ def _iso_datetime(value, zone):
         return None
     text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class ItemPage(NamedTuple):
+    """What the items of one page share."""
+
+    origin: str  # https://host, or "" for paths
+    zone: tzinfo  # the site's time zone
+    url_of: Callable[[str], str]  # slug -> the listing's path
+
+
+@functools.cache
+def _iop_columns():
+    """[(IopSerializer field, listing column)], as IopSerializer declares them."""
+    return [(name, field.source) for name, field in IopSerializer().fields.items()]
+
+
+def _codes(field_name):
+    return lambda row, page: [term.code for term in row[field_name]]
+
+
+def _distance(row, page):
+    distance = row.get("distance_miles")
+    return round(distance, 1) if distance is not None else None
+
+
+def _ownership(row, page):
+    if row["ownership__code"] is None:
+        return None
+    return {"code": row["ownership__code"], "label": row["ownership__label"]}
+
+
+# The list item's fields that are not a column of rows.LIST_COLUMNS under the same name.
+_ITEM_COMPUTED = {
+    "distance_miles": _distance,
+    "ownership": _ownership,
+    **{name: _codes(name) for name in rows.LIST_TERM_FIELDS if name != "payment_assistance"},
+    "financial_assistance": lambda row, page: bool(row["payment_assistance"]),
+    "iop": lambda row, page: {name: row[column] for name, column in _iop_columns()},
+    "url": lambda row, page: page.origin + page.url_of(row["slug"]),
+    "verified_at": lambda row, page: row["verified_at"].isoformat() if row["verified_at"] else None,
+    "updated_at": lambda row, page: _iso_datetime(row["updated_at"], page.zone),
+    "fictional": lambda row, page: row["source"] in Facility.FICTIONAL_SOURCES,
+}
 
 
 class FacilityListSerializer(serializers.ModelSerializer):
@@ -105,62 +156,32 @@ class FacilityListSerializer(serializers.ModelSerializer):
         ]
 
     def to_representation(self, row):
-        """The item from a listing read by selectors.list_values (a dict, terms attached).
+        """The item from a listing row (rows.read / rows.chunks: a dict, terms attached).
 
         Written out, not DRF's generic fields: it is built 50 times a page, and the generic
         path (with a model per listing) cost more than the search. Tests check it equals
         what the declared fields, and so the OpenAPI schema, give for the same listing.
         """
-        distance = row.get("distance_miles")
-        origin, zone = self._per_request
-        return {
-            "id": row["id"],
-            "slug": row["slug"],
-            "name": row["name"],
-            "program_name": row["program_name"],
-            "street1": row["street1"],
-            "street2": row["street2"],
-            "city": row["city"],
-            "state": row["state"],
-            "zip": row["zip"],
-            "latitude": row["latitude"],
-            "longitude": row["longitude"],
-            "location_approximate": row["location_approximate"],
-            "distance_miles": round(distance, 1) if distance is not None else None,
-            "phone": row["phone"],
-            "intake_phone": row["intake_phone"],
-            "website": row["website"],
-            "ownership": {"code": row["ownership__code"], "label": row["ownership__label"]}
-            if row["ownership__code"] is not None
-            else None,
-            "co_occurring": row["co_occurring"],
-            "levels_of_care": [term.code for term in row["levels_of_care"]],
-            "payment_options": [term.code for term in row["payment_options"]],
-            "financial_assistance": bool(row["payment_assistance"]),
-            "populations": [term.code for term in row["populations"]],
-            "iop": {
-                "hours_per_week_min": row["hours_per_week_min"],
-                "hours_per_week_max": row["hours_per_week_max"],
-                "sessions_per_week": row["sessions_per_week"],
-                "session_length_minutes": row["session_length_minutes"],
-                "duration_weeks": row["duration_weeks"],
-                "daytime": row["offers_daytime"],
-                "evening": row["offers_evening"],
-                "weekend": row["offers_weekend"],
-                "virtual": row["offers_virtual"],
-            },
-            "url": origin + facility_url(row["slug"]),
-            "verified_at": row["verified_at"].isoformat() if row["verified_at"] else None,
-            "updated_at": _iso_datetime(row["updated_at"], zone),
-            "fictional": row["source"] in Facility.FICTIONAL_SOURCES,
-        }
+        return self.item(row, self._per_request)
+
+    @classmethod
+    def item(cls, row, page):
+        """A list item from a listing row and what every item of a page shares
+        (ItemPage: the site's origin, the time zone, how a listing's path is made)."""
+        item = {}
+        for name in cls.Meta.fields:
+            if name in _ITEM_COMPUTED:
+                item[name] = _ITEM_COMPUTED[name](row, page)
+            else:
+                item[name] = row[name]  # a column of rows.LIST_COLUMNS under its own name
+        return item
 
     @cached_property
     def _per_request(self):
         """What every item of a page shares: the site's origin and the time zone."""
         request = self.context.get("request")
         origin = request.build_absolute_uri("/")[:-1] if request else ""
-        return origin, timezone.get_current_timezone()
+        return ItemPage(origin, timezone.get_current_timezone(), facility_url)
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_financial_assistance(self, facility):

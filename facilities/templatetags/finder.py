@@ -31,21 +31,23 @@ def tel_href(phone):
 
 
 @register.filter
-def schedule(facility):
-    """IOP schedule in a few words: ["9-12 hours a week", "Evening", ...]."""
+def schedule(listing):
+    """IOP schedule in a few words: ["9-12 hours a week", "Evening", ...], of a Facility or
+    a listing row (rows.LIST_COLUMNS)."""
+    values = listing if isinstance(listing, dict) else listing.__dict__
     parts = []
-    low, high = facility.hours_per_week_min, facility.hours_per_week_max
+    low, high = values["hours_per_week_min"], values["hours_per_week_max"]
     if low and high and low != high:
         parts.append(f"{low}–{high} hours a week")
     elif low or high:
         parts.append(f"{low or high} hours a week")
     for flag, label in (
-        (facility.offers_daytime, "Daytime"),
-        (facility.offers_evening, "Evening"),
-        (facility.offers_weekend, "Weekend"),
-        (facility.offers_virtual, "Virtual option"),
+        ("offers_daytime", "Daytime"),
+        ("offers_evening", "Evening"),
+        ("offers_weekend", "Weekend"),
+        ("offers_virtual", "Virtual option"),
     ):
-        if flag:
+        if values[flag]:
             parts.append(label)
     return parts
 
@@ -61,8 +63,8 @@ def _error_messages(messages):
 
 
 @register.simple_tag
-def checkbox_group(group, empty_means_all=False):
-    """A filter group (views._filter_groups) as a fieldset of checkboxes. Written here
+def checkbox_group(group):
+    """A vocabulary filter (search.page._checkbox_group) as a fieldset of checkboxes. Written here
     rather than as an included template with a loop: the search page has 84 checkboxes in
     7 groups, and the template version cost a fifth of the page."""
     name = _escape(group["name"])
@@ -73,6 +75,7 @@ def checkbox_group(group, empty_means_all=False):
     if group["hint"]:
         parts.append(f'<p class="hint">{_escape(group["hint"])}</p>')
     parts.append(_error_messages(group["errors"]))
+    empty_means_all = group.get("empty_means_all")
     if empty_means_all:
         parts.append(f'<input type="hidden" name="{name}" value="">')
     for option in group["options"]:
@@ -92,7 +95,7 @@ def checkbox_group(group, empty_means_all=False):
 
 @register.simple_tag
 def checkbox_flag(flag):
-    """A yes/no filter (views._boolean_filters) as one checkbox, with its errors."""
+    """A yes/no filter (search.page._flag) as one checkbox, with its errors."""
     name = _escape(flag["name"])
     checked = " checked" if flag["checked"] else ""
     return mark_safe(  # noqa: S308  (every value escaped)
