@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 
 from . import data_version, selectors
 from . import vocabulary as vocab
-from .search import DEFAULT_LEVEL_OF_CARE
+from .search.params import DEFAULT_LEVEL_OF_CARE
 
 # Ownership in the guides' words; "run by" is said once, then just "by".
 OWNERSHIP_PHRASES = [

@@ -8,8 +8,8 @@ from django.db import DatabaseError
 
 from facilities import selectors
 from facilities.api import schema as api_schema
-from facilities.filters import FacilityFilterSet
 from facilities.models import Term
+from facilities.search.filters import FacilityFilterSet
 
 pytestmark = pytest.mark.django_db
 

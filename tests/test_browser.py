@@ -109,11 +109,11 @@ def test_search_from_home_filter_open_a_facility_and_report_a_problem(page, find
     expand(page, "#field-payment")
     page.get_by_label("Medicaid", exact=True).check()
     expand(page, "#field-co_occurring")
-    page.get_by_label("Treats mental health and substance use together (co-occurring)").check()
+    page.get_by_label("Treats mental health and substance use together", exact=True).check()
     page.get_by_role("button", name="Show programs").click()
     page.wait_for_url(re.compile(r"payment=MD.*co_occurring=true"))
     chips = page.locator(".chips .chip").all_inner_texts()
-    assert any("Payment: Medicaid" in chip for chip in chips)
+    assert any("Payment accepted: Medicaid" in chip for chip in chips)
     assert any("Treats mental health" in chip for chip in chips)
     count = int(page.locator(".result-count").inner_text().split()[0])
     assert 0 < count < 17

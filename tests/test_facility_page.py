@@ -143,9 +143,9 @@ def test_nearby_lists_the_five_closest_other_published_iops(client):
     make_facility(name="No coordinates", latitude=None, longitude=None)
     response = client.get(here.get_absolute_url())
     nearby = response.context["nearby"]
-    assert [f.name for f in nearby] == ["N1", "N2", "N3", "N4", "N5"]
-    assert nearby[0].distance_miles < nearby[-1].distance_miles
-    assert f"{nearby[0].distance_miles:.1f} miles away" in response.content.decode()
+    assert [row["name"] for row in nearby] == ["N1", "N2", "N3", "N4", "N5"]
+    assert nearby[0]["distance_miles"] < nearby[-1]["distance_miles"]
+    assert f"{nearby[0]['distance_miles']:.1f} miles away" in response.content.decode()
 
 
 def test_nearby_in_a_dense_place_is_the_five_closest_found_in_the_first_radius(client):
@@ -155,7 +155,7 @@ def test_nearby_in_a_dense_place_is_the_five_closest_found_in_the_first_radius(c
         make_facility(name=f"Close {number}", latitude=34.3765 + number * 0.01, longitude=-89.5192)
     make_facility(name="Far", latitude=35.0, longitude=-89.5192)
     nearby = client.get(here.get_absolute_url()).context["nearby"]
-    assert [f.name for f in nearby] == [f"Close {number}" for number in range(5)]
+    assert [row["name"] for row in nearby] == [f"Close {number}" for number in range(5)]
 
 
 def test_nearby_is_empty_without_coordinates_or_neighbours(client):

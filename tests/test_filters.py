@@ -6,8 +6,8 @@ import pytest
 from django.http import QueryDict
 
 from facilities import geo
-from facilities.filters import FacilityFilterSet
 from facilities.models import Facility
+from facilities.search.filters import FacilityFilterSet
 
 from .factories import make_facility
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilities.filters import FacilityFilterSet
+from facilities.search.filters import FacilityFilterSet
 from facilities.states import STATES
 from facilities.vocabulary import VOCABULARY
 

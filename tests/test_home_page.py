@@ -4,7 +4,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from facilities.search import interpret_place
+from facilities.search.places import interpret_place
 
 from .factories import make_facility
 

@@ -3,8 +3,8 @@
 import pytest
 
 from facilities import selectors
-from facilities.filters import FacilityFilterSet
 from facilities.models import Facility
+from facilities.search.filters import FacilityFilterSet
 
 from .factories import MISSISSIPPI, build_mississippi, make_facility
 

@@ -1,45 +1,40 @@
 """Strict query parameters: a bad filter or page size is a 400 that says what is allowed.
 
-The filters themselves are facilities.filters.FacilityFilterSet, shared with
-the pages; this module only turns its validation errors into API answers.
+The filters themselves are search/filters.py's FacilityFilterSet, shared with
+the pages; what each parameter accepts is its row in search/params.py; this
+module only turns validation errors into API answers.
 """
 
 import functools
 
-import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
-from .. import filters, selectors
-from ..states import STATE_CHOICES
+from .. import selectors
+from ..search import params
 
 PLACE_HELP = 'a ZIP code, "City, ST", "City ST", a city name, or "lat,lng"'
 
 
-def allowed_values(filter_name, filterset=None):
-    """What a filter parameter accepts, for error bodies: a list of codes or a sentence."""
-    flt = filters.FacilityFilterSet.base_filters[filter_name]
-    if isinstance(flt, filters.TermFilter):
-        return [code for code, _ in selectors.term_choices(flt.group)]
-    if filter_name == "state":
-        return [code for code, _ in STATE_CHOICES]
-    if isinstance(flt, django_filters.ChoiceFilter):
-        return [code for code, _ in flt.extra["choices"]]
-    if isinstance(flt, filters.StrictBooleanFilter):
+def allowed_values(name, filterset=None):
+    """What a search parameter accepts, for error bodies: a list of codes or a sentence."""
+    param = params.BY_NAME[name]
+    if param.kind == params.TERMS:
+        return [code for code, _ in selectors.term_choices(param.group)]
+    if param.kind in (params.CODES, params.CHOICE):
+        return [code for code, _ in param.choices]
+    if param.kind == params.BOOLEAN:
         return ["true", "false"]
-    if isinstance(flt, django_filters.NumberFilter):
-        low, high = flt.extra.get("min_value"), flt.extra.get("max_value")
-        text = f"a number from {low} to {high}"
-        if filter_name == "radius":
+    if param.kind == params.NUMBER:
+        text = f"a number from {param.min_value} to {param.max_value}"
+        if name == "radius":
             text += ", with `near`"
         return text
-    if filter_name == "near":
+    if param.kind == params.PLACE:
         suggestions = getattr(getattr(filterset, "form", None), "near_suggestions", None)
         return {"forms": PLACE_HELP, "suggestions": suggestions or []}
-    if "max_length" in flt.extra:
-        return f"text of at most {flt.extra['max_length']} characters"
-    return None
+    return f"text of at most {param.max_length} characters"
 
 
 def filter_error_body(filterset):
@@ -48,9 +43,7 @@ def filter_error_body(filterset):
         name: [str(message) for message in messages] for name, messages in filterset.errors.items()
     }
     body["allowed"] = {
-        name: allowed_values(name, filterset)
-        for name in filterset.errors
-        if name in filters.FacilityFilterSet.base_filters
+        name: allowed_values(name, filterset) for name in filterset.errors if name in params.BY_NAME
     }
     return body
 
@@ -85,7 +78,7 @@ class FacilityPagination(PageNumberPagination):
         # The count of a search is cached per data version (selectors.CachedCountPaginator).
         search = ("api", selectors.search_key(request.query_params, ("page", "page_size")))
         self.django_paginator_class = functools.partial(
-            selectors.CachedCountPaginator, search=search, shape=selectors.list_values
+            selectors.CachedCountPaginator, search=search
         )
         return super().paginate_queryset(queryset, request, view)
 

@@ -6,15 +6,14 @@ before migrating) they fall back to the built-in vocabularies the first
 migration loads.
 """
 
-import django_filters
 from django.db import DatabaseError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiFilterExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
-from .. import filters, selectors
+from .. import exports, selectors
 from .. import vocabulary as vocab
-from ..states import STATE_CHOICES
+from ..search import params
 from .serializers import ErrorSerializer
 
 JSON = "application/json"
@@ -70,38 +69,29 @@ def _code_parameter(name, intro, choices):
 
 
 def filter_parameters(exclude=()):
-    """OpenAPI parameter objects for every FacilityFilterSet filter."""
+    """OpenAPI parameter objects for every search parameter (search/params.py), in order."""
     parameters = []
-    for name, flt in filters.FacilityFilterSet.base_filters.items():
-        if name in exclude:
+    for param in params.PARAMS:
+        if param.name in exclude:
             continue
-        intro = " ".join(
-            str(text).rstrip(".") + "." for text in (flt.label, flt.extra.get("help_text")) if text
-        )
-        if isinstance(flt, filters.TermFilter):
-            parameters.append(_code_parameter(name, intro, documented_terms(flt.group)))
-        elif name == "state":
-            parameters.append(_code_parameter(name, intro, sorted(STATE_CHOICES)))
-        elif isinstance(flt, django_filters.ChoiceFilter):
-            choices = flt.extra["choices"]
-            description = f"{intro} Allowed: {_code_list(choices)}."
-            schema = {"type": "string", "enum": [code for code, _ in choices]}
-            parameters.append(_parameter(name, description, schema))
-        elif isinstance(flt, filters.StrictBooleanFilter):
+        intro = " ".join(text.rstrip(".") + "." for text in (param.label, param.help) if text)
+        if param.kind == params.TERMS:
+            parameters.append(_code_parameter(param.name, intro, documented_terms(param.group)))
+        elif param.kind == params.CODES:
+            parameters.append(_code_parameter(param.name, intro, sorted(param.choices)))
+        elif param.kind == params.CHOICE:
+            description = f"{intro} Allowed: {_code_list(param.choices)}."
+            schema = {"type": "string", "enum": [code for code, _ in param.choices]}
+            parameters.append(_parameter(param.name, description, schema))
+        elif param.kind == params.BOOLEAN:
             description = f"{intro} true or false; leave out to ignore."
-            parameters.append(_parameter(name, description, {"type": "boolean"}))
-        elif isinstance(flt, django_filters.NumberFilter):
-            schema = {"type": "number"}
-            if flt.extra.get("min_value") is not None:
-                schema["minimum"] = flt.extra["min_value"]
-            if flt.extra.get("max_value") is not None:
-                schema["maximum"] = flt.extra["max_value"]
-            parameters.append(_parameter(name, intro, schema))
+            parameters.append(_parameter(param.name, description, {"type": "boolean"}))
+        elif param.kind == params.NUMBER:
+            schema = {"type": "number", "minimum": param.min_value, "maximum": param.max_value}
+            parameters.append(_parameter(param.name, intro, schema))
         else:
-            schema = {"type": "string"}
-            if flt.extra.get("max_length"):
-                schema["maxLength"] = flt.extra["max_length"]
-            parameters.append(_parameter(name, intro, schema))
+            schema = {"type": "string", "maxLength": param.max_length}
+            parameters.append(_parameter(param.name, intro, schema))
     return parameters
 
 
@@ -183,5 +173,8 @@ FORMAT_PARAMETER = OpenApiParameter(
     OpenApiParameter.QUERY,
     enum=["json", "csv", "geojson"],
     description="json (default, paged), csv or geojson (every matching listing, streamed). "
-    "Accept: text/csv or Accept: application/geo+json do the same.",
+    "Accept: text/csv or Accept: application/geo+json do the same. In the CSV, vocabulary "
+    "codes are joined with ';'; the columns that answer a search parameter: "
+    + "; ".join(f"`{column}` ({label})" for column, label in exports.column_notes().items())
+    + ".",
 )

@@ -1,4 +1,8 @@
-"""Read-only API views. Filtering is facilities.filters.FacilityFilterSet, as on the pages."""
+"""Read-only API views. Filtering is search/filters.py's FacilityFilterSet, as on the pages."""
+
+import zoneinfo
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
 from django.db.models import Count
 from django.http import Http404, StreamingHttpResponse
@@ -17,10 +21,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from .. import data_version, exports, selectors
+from .. import data_version, exports, rows, selectors
 from .. import vocabulary as vocab
-from ..filters import FacilityFilterSet, TermFilter
-from ..models import Facility, Term
+from ..models import Facility
+from ..search import params
+from ..search.filters import FacilityFilterSet
 from ..states import STATE_CHOICES, STATES
 from . import schema  # noqa: F401  (registers the schema extensions)
 from .auth import ApiKeyAuthentication
@@ -33,6 +38,7 @@ from .serializers import (
     FacilityDetailSerializer,
     FacilityListSerializer,
     GeoJSONFeatureCollectionSerializer,
+    ItemPage,
     StatesSerializer,
     StateSummarySerializer,
     VocabulariesSerializer,
@@ -115,8 +121,14 @@ Common searches:
   `/api/v1/facilities/?level_of_care=OIT&population=VET&evening=true`
 """
 
-# One item: drf-spectacular wraps it in a page.
-LIST_ITEM_EXAMPLE = {
+
+def _terms(*codes):
+    return [SimpleNamespace(code=code) for code in codes]
+
+
+# A listing row (rows.LIST_COLUMNS, terms attached) for the documented example item: the
+# item is made from it by the serializer itself, so the example has the item's shape.
+EXAMPLE_ROW = {
     "id": 42,
     "slug": "magnolia-recovery-oxford-iop-oxford-ms",
     "name": "Magnolia Recovery",
@@ -126,35 +138,46 @@ LIST_ITEM_EXAMPLE = {
     "city": "Oxford",
     "state": "MS",
     "zip": "38655",
+    "county": "Lafayette",
     "latitude": 34.3665,
     "longitude": -89.5192,
     "location_approximate": False,
     "distance_miles": 3.2,
     "phone": "662-555-0100",
     "intake_phone": "",
+    "hotline": "",
     "website": "https://example.org/",
-    "ownership": {"code": "PVTN", "label": "Private non-profit"},
     "co_occurring": True,
-    "levels_of_care": ["OIT", "ORT"],
-    "payment_options": ["MD", "PI", "SF"],
-    "financial_assistance": True,
-    "populations": ["VET"],
-    "iop": {
-        "hours_per_week_min": 9,
-        "hours_per_week_max": 12,
-        "sessions_per_week": 3,
-        "session_length_minutes": 180,
-        "duration_weeks": 8,
-        "daytime": False,
-        "evening": True,
-        "weekend": False,
-        "virtual": True,
-    },
-    "url": "https://iopfinder.example/facilities/magnolia-recovery-oxford-iop-oxford-ms/",
-    "verified_at": "2026-03-02",
-    "updated_at": "2026-03-02T15:04:05.123456-05:00",
-    "fictional": True,
+    "hours_per_week_min": 9,
+    "hours_per_week_max": 12,
+    "sessions_per_week": 3,
+    "session_length_minutes": 180,
+    "duration_weeks": 8,
+    "offers_daytime": False,
+    "offers_evening": True,
+    "offers_weekend": False,
+    "offers_virtual": True,
+    "transportation_assistance": False,
+    "verified_at": date(2026, 3, 2),
+    "updated_at": datetime(2026, 3, 2, 20, 4, 5, 123456, tzinfo=UTC),
+    "source": "demo",
+    "ownership__code": "PVTN",
+    "ownership__label": "Private non-profit",
+    "levels_of_care": _terms("OIT", "ORT"),
+    "payment_options": _terms("MD", "PI", "SF"),
+    "payment_assistance": _terms("SS"),
+    "populations": _terms("VET"),
 }
+# One item: drf-spectacular wraps it in a page. URLs cannot be reversed while this module
+# loads, so the example writes the listing's path itself.
+LIST_ITEM_EXAMPLE = FacilityListSerializer.item(
+    EXAMPLE_ROW,
+    ItemPage(
+        "https://iopfinder.example",
+        zoneinfo.ZoneInfo("America/New_York"),
+        lambda slug: f"/facilities/{slug}/",
+    ),
+)
 
 
 @extend_schema(
@@ -168,7 +191,8 @@ LIST_ITEM_EXAMPLE = {
         ),
         (200, "text/csv"): OpenApiResponse(
             OpenApiTypes.STR,
-            description="Every matching listing, streamed; vocabulary codes joined with ';'.",
+            description="Every matching listing, streamed; vocabulary codes joined with ';' "
+            "(the `format` parameter names the columns).",
         ),
         (200, "application/geo+json"): GeoJSONFeatureCollectionSerializer,
         **schema.NOT_MODIFIED,
@@ -200,9 +224,9 @@ class FacilityList(ApiView, generics.ListAPIView):
             )
         if file_format == "geojson":
             serializer = self.get_serializer()
-            chunks = geojson_chunks(selectors.list_values(queryset), serializer.to_representation)
+            chunks = geojson_chunks(queryset, serializer.to_representation)
             return self.streamed(chunks, "application/geo+json", "geojson")
-        page = self.paginate_queryset(queryset)  # shaped by list_values (FacilityPagination)
+        page = self.paginate_queryset(queryset)  # listing rows (selectors.CachedCountPaginator)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def streamed(self, chunks, content_type, extension):
@@ -233,29 +257,15 @@ class FacilityDetail(ApiView, generics.RetrieveAPIView):
         not_modified = self.not_modified(request)
         if not_modified:
             return not_modified
-        facility = self.get_queryset().filter(pk=kwargs["pk"]).first()
-        if facility is None:
+        found = rows.read_models(self.get_queryset().filter(pk=kwargs["pk"]))
+        if not found:
             raise NotFound(f"No published listing has id {kwargs['pk']}.")
-        return Response(self.get_serializer(facility).data)
+        return Response(self.get_serializer(found[0]).data)
 
 
 def _group_parameters():
-    return {
-        flt.group: name
-        for name, flt in FacilityFilterSet.base_filters.items()
-        if isinstance(flt, TermFilter)
-    }
-
-
-def _group_fields():
-    """{vocabulary group: the Facility field holding its terms}."""
-    fields = {}
-    for field in Facility._meta.get_fields():
-        if getattr(field, "related_model", None) is Term and field.concrete:
-            group = (field.remote_field.limit_choices_to or {}).get("group")
-            if group:
-                fields[group] = field.name
-    return fields
+    """{vocabulary group: the facilities/ parameter taking its codes}."""
+    return {param.group: param.name for param in params.PARAMS if param.kind == params.TERMS}
 
 
 @extend_schema(
@@ -269,7 +279,7 @@ class Vocabularies(ApiView):
         not_modified = self.not_modified(request)
         if not_modified:
             return not_modified
-        terms, parameters, fields = selectors.vocabulary(), _group_parameters(), _group_fields()
+        terms, parameters, fields = selectors.vocabulary(), _group_parameters(), vocab.GROUP_FIELDS
         groups = [
             {
                 "group": group,

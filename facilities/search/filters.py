@@ -2,7 +2,8 @@
 
 Parameter names and meanings are public (URLs and the partner API). Several
 values of one parameter mean OR (payment=MD&payment=MI: Medicaid or military
-insurance); different parameters combine with AND.
+insurance); different parameters combine with AND. Each filter's label, limits
+and parsing come from its row in search/params.py; what it does to the query is here.
 """
 
 import copy
@@ -12,24 +13,12 @@ from django import forms
 from django.db.models import F, Q
 from django.http import QueryDict
 
-from . import geo, selectors
-from . import vocabulary as vocab
-from .models import Facility
-from .states import STATE_CHOICES
-from .text import normalize_city
-
-MAX_RADIUS_MILES = 500
-DEFAULT_RADIUS_MILES = 25
-
-BOOLEAN_CHOICES = [("true", "Yes"), ("false", "No")]
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
-
-ORDERING_CHOICES = [
-    ("distance", "Distance (nearest first)"),
-    ("name", "Name (A-Z)"),
-    ("verified", "Recently verified"),
-]
+from .. import geo, selectors
+from .. import vocabulary as vocab
+from ..models import Facility
+from ..text import normalize_city
+from . import params
+from .params import BY_NAME, DEFAULT_RADIUS_MILES
 
 
 class SharedCopyMixin:
@@ -46,14 +35,10 @@ class StrictBooleanField(SharedCopyMixin, forms.Field):
     """true/false (also 1/0, yes/no, on/off); anything else is an error, not silently ignored."""
 
     def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise forms.ValidationError("Use true or false.", code="invalid")
+        try:
+            return params.parse_boolean(value)
+        except ValueError:
+            raise forms.ValidationError("Use true or false.", code="invalid") from None
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
@@ -64,11 +49,7 @@ class UpperCaseMultipleChoiceField(SharedCopyMixin, forms.MultipleChoiceField):
     """Codes are upper case; accept "md" for "MD" and "MD,MI" for two values."""
 
     def to_python(self, value):
-        values = super().to_python([value] if isinstance(value, str) else value)
-        split = []
-        for item in values:
-            split.extend(part.strip().upper() for part in item.split(",") if part.strip())
-        return split
+        return params.split_codes(super().to_python([value] if isinstance(value, str) else value))
 
 
 class CodeFilter(django_filters.MultipleChoiceFilter):
@@ -106,85 +87,48 @@ class OwnershipFilter(TermFilter):
         return queryset.filter(ownership_id__in=selectors.term_ids(self.group, value))
 
 
+def _words(name):
+    """A filter's label, help text and limits from its row in search/params.py."""
+    param = BY_NAME[name]
+    kwargs = {"label": param.label}
+    if param.help:
+        kwargs["help_text"] = param.help
+    for limit in ("max_length", "min_value", "max_value"):
+        if getattr(param, limit) is not None:
+            kwargs[limit] = getattr(param, limit)
+    if param.kind == params.TERMS:
+        kwargs.update(group=param.group, field_name=param.field)
+    elif param.kind in (params.CODES, params.CHOICE):
+        kwargs["choices"] = list(param.choices)
+    return kwargs
+
+
 class FacilityFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(
-        method="filter_text",
-        max_length=200,
-        label="Name or keyword",
-        help_text="Words found in the facility or program name, or the city.",
-    )
-    city = django_filters.CharFilter(
-        method="filter_city",
-        max_length=100,
-        help_text="City name; case and punctuation do not matter (St. Louis = Saint Louis).",
-    )
-    state = CodeFilter(
-        choices=STATE_CHOICES,
-        help_text="Two-letter USPS state code; several mean OR.",
-    )
-    zip = django_filters.CharFilter(
-        method="filter_zip", max_length=10, label="ZIP code", help_text="5-digit ZIP code."
-    )
-    near = django_filters.CharFilter(
-        method="filter_nothing",
-        max_length=100,
-        label="Near",
-        help_text='A ZIP code, "City, ST", "City ST", a city name, or "lat,lng".',
-    )
-    radius = django_filters.NumberFilter(
-        method="filter_nothing",
-        min_value=1,
-        max_value=MAX_RADIUS_MILES,
-        label="Within (miles)",
-        help_text=f"Miles from `near`, 1 to {MAX_RADIUS_MILES} (default {DEFAULT_RADIUS_MILES}).",
-    )
-    level_of_care = TermFilter(
-        group=vocab.LEVEL_OF_CARE,
-        field_name="levels_of_care",
-        label="Level of care",
-        help_text="OIT is intensive outpatient (IOP); ODT partial hospitalization; ORT outpatient.",
-    )
-    payment = TermFilter(
-        group=vocab.PAYMENT, field_name="payment_options", label="Payment accepted"
-    )
+    # In params.PARAMS order (the API schema lists them so); a test checks both agree.
+    q = django_filters.CharFilter(method="filter_text", **_words("q"))
+    city = django_filters.CharFilter(method="filter_city", **_words("city"))
+    state = CodeFilter(**_words("state"))
+    zip = django_filters.CharFilter(method="filter_zip", **_words("zip"))
+    near = django_filters.CharFilter(method="filter_nothing", **_words("near"))
+    radius = django_filters.NumberFilter(method="filter_nothing", **_words("radius"))
+    level_of_care = TermFilter(**_words("level_of_care"))
+    payment = TermFilter(**_words("payment"))
     financial_assistance = StrictBooleanFilter(
-        method="filter_financial_assistance",
-        label="Offers financial assistance",
-        help_text="true: offers a sliding fee scale or other payment assistance.",
+        method="filter_financial_assistance", **_words("financial_assistance")
     )
-    ownership = OwnershipFilter(
-        group=vocab.OWNERSHIP,
-        field_name="ownership",
-        label="Run by",
-        help_text="FED includes VA (VAMC), Defense (DDF) and Indian Health Service (IH).",
-    )
-    population = TermFilter(group=vocab.POPULATION, field_name="populations", label="Serves")
-    co_occurring = StrictBooleanFilter(
-        field_name="co_occurring",
-        label="Treats substance use and mental health together",
-    )
-    age = TermFilter(group=vocab.AGE, field_name="age_groups", label="Age group")
-    language = TermFilter(group=vocab.LANGUAGE, field_name="languages", label="Language")
-    medication = TermFilter(group=vocab.MEDICATION, field_name="medications", label="Medication")
-    telehealth = StrictBooleanFilter(
-        method="filter_telehealth",
-        label="Telehealth or virtual sessions",
-    )
-    evening = StrictBooleanFilter(field_name="offers_evening", label="Evening sessions")
+    ownership = OwnershipFilter(**_words("ownership"))
+    population = TermFilter(**_words("population"))
+    co_occurring = StrictBooleanFilter(field_name="co_occurring", **_words("co_occurring"))
+    age = TermFilter(**_words("age"))
+    language = TermFilter(**_words("language"))
+    medication = TermFilter(**_words("medication"))
+    telehealth = StrictBooleanFilter(method="filter_telehealth", **_words("telehealth"))
+    evening = StrictBooleanFilter(field_name="offers_evening", **_words("evening"))
     max_hours_per_week = django_filters.NumberFilter(
-        method="filter_max_hours",
-        min_value=1,
-        max_value=40,
-        label="At most this many hours a week",
-        help_text="Programs whose schedule can be as light as this (hours_per_week_min <= N).",
+        method="filter_max_hours", **_words("max_hours_per_week")
     )
     ordering = django_filters.ChoiceFilter(
-        method="filter_nothing",
-        choices=ORDERING_CHOICES,
-        empty_label=None,
-        label="Sort by",
-        help_text="distance (needs near; the default then), name (the default otherwise), "
-        "or verified (most recently verified first).",
+        method="filter_nothing", empty_label=None, **_words("ordering")
     )
 
     class Meta:

@@ -1,0 +1,393 @@
+"""The results page's context: what /facilities/ shows around its list of programs.
+
+The filter panel (sections, checkbox groups, flags), the chips with their "remove"
+links, the error summary, the ways out of an empty result and the result cards.
+Every label comes from search/params.py; what is ticked, typed or chosen comes
+from the FilterSet's cleaned data, never from re-reading the query string.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.formats import date_format
+
+from .. import selectors
+from ..models import Facility, facility_url
+from ..states import STATES, state_name
+from ..templatetags.finder import miles, schedule, tel_href
+from . import params
+from .filters import FacilityFilterSet
+from .params import BY_NAME, DEFAULT_RADIUS_MILES, PARAMS
+
+RESULTS_PER_PAGE = 20
+# Vocabularies a result card lists: (heading, field), all in rows.LIST_TERM_FIELDS.
+CARD_TERMS = [
+    ("Offers", "levels_of_care"),
+    ("Payment accepted", "payment_options"),
+    ("Help paying", "payment_assistance"),
+]
+# Dropping `near` also drops what only makes sense with it.
+_DEPENDENT = {"near": ("radius", "ordering")}
+
+
+def run(query, queryset=None):
+    """The FilterSet for a results request (the page's defaults applied), and whether the
+    search is valid. The CSV download of the same results runs the same search."""
+    data = params.with_defaults(query)
+    if queryset is None:
+        queryset = selectors.published_facilities()
+    filterset = FacilityFilterSet(data, queryset=queryset)
+    return filterset, filterset.is_valid()
+
+
+def _cleaned(filterset):
+    return getattr(filterset.form, "cleaned_data", {})
+
+
+def chosen(filterset, name):
+    """The parameter's cleaned value; for one with an error, what was given, read by the
+    filter's own field (so a bad code beside good ones keeps the good ones ticked)."""
+    form = filterset.form
+    if name not in form.errors:
+        return _cleaned(filterset).get(name)
+    try:
+        return form.fields[name].to_python(filterset.data.getlist(name))
+    except Exception:  # noqa: BLE001  (nothing to show: the error says why)
+        return None
+
+
+def _list_url(data):
+    rest = data.urlencode()
+    base = reverse("facilities:list")
+    return f"{base}?{rest}" if rest else base
+
+
+def _without(query, name, value=None):
+    """The results URL without one value of `name` (all of them when value is None)."""
+    data = query.copy()
+    data.pop("page", None)
+    if value is None:
+        data.pop(name, None)
+        for dependent in _DEPENDENT.get(name, ()):
+            if dependent != "ordering" or data.get("ordering") == "distance":
+                data.pop(dependent, None)
+    else:
+        remaining = [code for code in params.split_codes(data.getlist(name)) if code != value]
+        if not remaining and BY_NAME[name].default is not None:
+            remaining = [""]  # keep "any" rather than falling back to the default
+        data.setlist(name, remaining)
+        if not remaining:
+            data.pop(name)
+    return _list_url(data)
+
+
+def url_with(query, **changes):
+    data = query.copy()
+    data.pop("page", None)
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return _list_url(data)
+
+
+@dataclass
+class Chip:
+    label: str
+    remove_url: str
+    is_default: bool = False
+
+
+def chips(query, filterset):
+    """What the search filters on, each with the link to the same search without it."""
+    found = []
+    cleaned = _cleaned(filterset)
+    if filterset.place is not None:
+        radius = cleaned.get("radius")
+        miles_text = f"{radius:g}" if radius is not None else str(DEFAULT_RADIUS_MILES)
+        near = query.get("near", "").strip()
+        found.append(Chip(f"Within {miles_text} miles of {near}", _without(query, "near")))
+    for param in PARAMS:
+        value = cleaned.get(param.name)
+        if param.name in ("near", "radius", "ordering") or value in (None, "", []):
+            continue
+        if param.default is not None and params.uses_default(query, param.name):
+            labels = selectors.term_labels(param.group)
+            found.append(
+                Chip(
+                    f"Only {labels.get(param.default, param.default)} (the default)",
+                    url_with(query, **{param.name: ""}),
+                    is_default=True,
+                )
+            )
+        elif param.kind == params.TERMS:
+            labels = selectors.term_labels(param.group)
+            for code in value:
+                found.append(
+                    Chip(
+                        param.chip_label(labels.get(code, code)), _without(query, param.name, code)
+                    )
+                )
+        elif param.kind == params.CODES:
+            for code in value:
+                found.append(
+                    Chip(param.chip_label(state_name(code)), _without(query, param.name, code))
+                )
+        elif param.kind == params.BOOLEAN:
+            found.append(Chip(param.boolean_chip_label(value), _without(query, param.name)))
+        else:
+            text = f"{value:g}" if param.kind == params.NUMBER else value
+            found.append(Chip(param.chip_label(text), _without(query, param.name)))
+    return found
+
+
+def _checkbox_group(param, chosen, errors):
+    """A vocabulary's checkboxes (templatetags.finder.checkbox_group), with what is ticked."""
+    selected = set(chosen or ())
+    return {
+        "name": param.name,
+        "legend": param.label,
+        "hint": param.hint,
+        "errors": errors.get(param.name, []),
+        "open": bool(selected) or bool(errors.get(param.name)),
+        "options": [
+            {
+                "code": term["code"],
+                "label": term["label"],
+                "description": term["description"],
+                "checked": term["code"] in selected,
+                "child": bool(term["parent"]),
+            }
+            for term in selectors.vocabulary().get(param.group, [])
+        ],
+    }
+
+
+def _flag(param, chosen, errors):
+    """A yes/no filter (templatetags.finder.checkbox_flag)."""
+    return {
+        "name": param.name,
+        "label": param.label,
+        "checked": chosen is True,
+        "errors": errors.get(param.name, []),
+    }
+
+
+def _control(query, filterset, param, errors):
+    """One parameter's control on the panel, with what is chosen and whether it is open."""
+    value = chosen(filterset, param.name)
+    if params.uses_default(query, param.name):
+        value = None  # the default is not ticked: ticking nothing means it
+    if param.kind == params.TERMS:
+        control = _checkbox_group(param, value, errors)
+        control["empty_means_all"] = param.default is not None
+    elif param.kind == params.BOOLEAN:
+        control = _flag(param, value, errors)
+        control["open"] = control["checked"] or bool(control["errors"])
+    else:  # a number picked from a list (hours a week)
+        selected = f"{value:g}" if value is not None else ""
+        control = {
+            "name": param.name,
+            "label": param.label,
+            "errors": errors.get(param.name, []),
+            "options": [(f"{option:g}", option) for option in param.options],
+            "selected": selected,
+            "open": bool(selected) or bool(errors.get(param.name)),
+        }
+    control["kind"] = param.kind
+    return control
+
+
+def panel(query, filterset, errors):
+    """The filter panel's sections below "Where" (params.SECTIONS), each with its controls
+    in params.PARAMS order. A section starts open when anything in it is chosen or wrong,
+    or when a parameter with a default (level of care) is given explicitly."""
+    sections = []
+    for key, heading in params.SECTIONS:
+        section_params = params.in_section(key)
+        controls = [_control(query, filterset, param, errors) for param in section_params]
+        with_default = [param for param in section_params if param.default is not None]
+        default_scope = any(params.uses_default(query, param.name) for param in with_default)
+        sections.append(
+            {
+                "key": key,
+                "heading": heading,
+                "default_scope": default_scope,
+                "open": any(control["open"] for control in controls)
+                or (bool(with_default) and not default_scope),
+                "controls": controls,
+            }
+        )
+    return sections
+
+
+def error_summary(query, filterset):
+    """Each bad parameter: its label, its messages, where it is on the panel, and the same
+    search without it."""
+    summary = []
+    for name, messages in filterset.form.errors.items():
+        param = BY_NAME.get(name)
+        summary.append(
+            {
+                "name": name,
+                "anchor": param.anchor if param else f"id_{name}",
+                "label": param.label if param else "Your search",
+                "messages": messages,
+                "without_url": _without(query, name),
+            }
+        )
+    return summary
+
+
+def widen_links(query, found_chips, filterset):
+    """Ways out of an empty result: a bigger radius, every level of care, one filter fewer."""
+    links = []
+    if filterset.place is not None:
+        radius = filterset.radius_miles
+        for step in BY_NAME["radius"].options:
+            if step > radius:
+                links.append((f"Search within {step} miles", url_with(query, radius=str(step))))
+                break
+    for chip in found_chips:
+        if chip.is_default:
+            links.append(("Include every level of care, not only IOP", chip.remove_url))
+        elif not chip.label.startswith("Within "):
+            links.append((f"Search without “{chip.label}”", chip.remove_url))
+    return links
+
+
+def heading(filterset):
+    """ "near Jackson, MS", "in Mississippi" or nothing, after "Intensive outpatient
+    programs"."""
+    if filterset.place is not None:
+        return f"near {filterset.place.label}"
+    states = _cleaned(filterset).get("state") or []
+    if len(states) == 1:
+        return f"in {STATES.get(states[0], states[0])}"
+    return ""
+
+
+def radius_options(filterset):
+    """[(value, label, selected)] for the radius list: the default is the empty value (so
+    the address stays short), and a radius from the URL that is not a step is added."""
+    chosen = _cleaned(filterset).get("radius")
+    steps = list(BY_NAME["radius"].options)
+    if chosen is not None and chosen not in steps:
+        steps = sorted([*steps, chosen])
+    in_force = DEFAULT_RADIUS_MILES if chosen is None else chosen
+    return [
+        ("" if step == DEFAULT_RADIUS_MILES else f"{step:g}", f"{step:g} miles", step == in_force)
+        for step in steps
+    ]
+
+
+def ordering(filterset):
+    """(the sort in force, the choices offered): distance only near a place."""
+    has_place = filterset.place is not None
+    chosen = _cleaned(filterset).get("ordering") or ("distance" if has_place else "name")
+    choices = [
+        (value, label)
+        for value, label in params.ORDERING_CHOICES
+        if has_place or value != "distance"
+    ]
+    return chosen, choices
+
+
+def result_cards(listings, request):
+    """What a result card shows (templates/facilities/_card_list.html), from listing rows
+    (rows.LIST_COLUMNS with their terms): a page renders twenty of them, and doing this
+    in the template was a third of the request."""
+    cards = []
+    for row in listings:
+        url = facility_url(row["slug"])
+        distance = row.get("distance_miles")
+        address = f"{row['city']}, {row['state']} {row['zip']}"
+        facts = []
+        schedule_parts = schedule(row)
+        if schedule_parts:
+            facts.append(("Schedule", " · ".join(schedule_parts)))
+        if row["ownership__label"]:
+            facts.append(("Run by", row["ownership__label"]))
+        for label, field_name in CARD_TERMS:
+            terms = row[field_name]
+            if terms:
+                facts.append((label, ", ".join(term.label for term in terms)))
+        cards.append(
+            {
+                "id": row["id"],
+                "url": url,
+                "absolute_url": request.build_absolute_uri(url),
+                "name": row["name"],
+                "program": row["program_name"] if row["program_name"] != row["name"] else "",
+                "place": f"{row['city']}, {row['state']}",
+                "fictional": row["source"] in Facility.FICTIONAL_SOURCES,
+                "co_occurring": row["co_occurring"],
+                "address": f"{row['street1']}, {address}" if row["street1"] else address,
+                "distance": miles(distance) if distance is not None else "",
+                "phone": row["phone"],
+                "phone_href": tel_href(row["phone"]),
+                "facts": facts,
+                "verified": date_format(row["verified_at"], "F j, Y")
+                if row["verified_at"]
+                else "Not yet verified: call to confirm",
+            }
+        )
+    return cards
+
+
+def context(request, filterset, valid, page):
+    """Everything templates/facilities/facility_list.html shows, for a search run by run()
+    and, when it is valid, its page of listing rows (selectors.CachedCountPaginator)."""
+    query = request.GET
+    form = filterset.form
+    errors = form.errors if not valid else {}
+    found_chips = chips(query, filterset) if valid else []
+    page_query = query.copy()
+    page_query.pop("page", None)
+    export_query = page_query.urlencode()
+    sort, sort_choices = ordering(filterset)
+    return {
+        "params": BY_NAME,
+        "filterset": filterset,
+        "form": form,
+        # Every parameter present (an empty list when fine): a missing key would make the
+        # template engine try attribute lookups and dir() on the error dict, 29 times a page.
+        "field_errors": {name: errors.get(name, []) for name in form.fields},
+        "valid": valid,
+        "page": page,
+        "cards": result_cards(page, request) if page else [],
+        "chips": found_chips,
+        "default_scope": params.uses_default(query, "level_of_care"),
+        "error_summary": error_summary(query, filterset) if not valid else [],
+        "near_suggestions": [
+            (suggestion, url_with(query, near=suggestion))
+            for suggestion in getattr(form, "near_suggestions", [])
+        ],
+        "sections": panel(query, filterset, errors),
+        # What was typed, shown back as typed (even when it is wrong).
+        "values": {
+            key: query.get(key, "")[:200] for key in ("q", "near", "city", "zip", "ordering")
+        },
+        "states_selected": set(chosen(filterset, "state") or ()),
+        "state_choices": sorted(STATES.items(), key=lambda item: item[1]),
+        "radius_options": radius_options(filterset),
+        "ordering_choices": sort_choices,
+        "ordering": sort,
+        "sort_hidden": [
+            (key, value)
+            for key, values in page_query.lists()
+            if key != "ordering"
+            for value in values
+        ],
+        "page_query": page_query.urlencode(),
+        "export_url": reverse("facilities:export") + (f"?{export_query}" if export_query else ""),
+        "heading": heading(filterset) if valid else "",
+        "widen_links": widen_links(query, found_chips, filterset) if valid else [],
+        "has_place": valid and filterset.place is not None,
+        "elided_pages": list(
+            page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
+        )
+        if page
+        else [],
+    }
