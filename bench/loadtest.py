@@ -20,7 +20,6 @@ gunicorns are stopped on the way out, whatever happens.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -29,14 +28,25 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-DATA_DIR = ROOT / "bench" / "data"
+from harness import (
+    DATA_DIR,
+    PYTHON,
+    ROOT,
+    Gunicorn,
+    ensure_database,
+    ensure_listings,
+    get,
+    logger,
+    manage,
+    pg_connect,
+    production_env,
+    run_wrk,
+    wrk_figures,
+)
+
 PG_BIN = Path(os.environ.get("LOADTEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_DATA = DATA_DIR / "pg-loadtest"
 PG_LOG = DATA_DIR / "pg-loadtest.log"
@@ -55,8 +65,7 @@ EDIT_HOLD_SECONDS = 1.0  # a curator's save is a transaction; hold it open like 
 SEEN_WITHIN_SECONDS = 5
 
 
-def log(message):
-    print(f"[loadtest] {message}", flush=True)
+log = logger("loadtest")
 
 
 # --- the private PostgreSQL cluster -----------------------------------------------------
@@ -127,146 +136,39 @@ class Cluster:
         if self.running():
             self.pg_ctl("stop", "-m", "fast", "-w", "-t", "60", check=False)
 
-    def ensure_database(self, name="iop_loadtest"):
-        import psycopg2
-
-        admin = psycopg2.connect(
-            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres"
-        )
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-        admin.close()
-
-
-def pg_connect():
-    import psycopg2
-
-    return psycopg2.connect(DATABASE_URL)
-
 
 # --- the app --------------------------------------------------------------------------
 
 
 def app_env(redis=False):
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": DATABASE_URL,
-            "DJANGO_ENV": "production",
-            "DEBUG": "0",
-            "SECRET_KEY": "loadtest-only-secret-key-not-for-production-use-0123456789abcdef",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "LOG_LEVEL": "WARNING",
-            "GUNICORN_LOG_LEVEL": "warning",
-            # One client address makes every request here: the partner throttle would
-            # answer 429 to most of them. Throttling has tests of its own.
-            "API_ANON_RATE": "1000000/min",
-        }
-    )
-    env.pop("REDIS_URL", None)
+    """Production settings (harness.production_env) on the private cluster."""
+    env = {
+        **production_env(DATABASE_URL),
+        "LOG_LEVEL": "WARNING",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
     if redis:
         env["REDIS_URL"] = REDIS_URL
     return env
 
 
-def manage(*args, env=None):
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env or app_env(), check=True)
+def start_app(port, redis=False, workers=None):
+    """The app under gunicorn on `port` (workers: else the production default, 2 x CPU + 1)."""
+    return Gunicorn(app_env(redis), GUNICORN_LOG, port=port, workers=workers).start()
 
 
 def ensure_data(count, seed):
-    env = app_env()
-    env["DB_STATEMENT_TIMEOUT_MS"] = "0"  # generation and migrations are bulk work
-    manage("migrate", "--noinput", "-v0", env=env)
-    with pg_connect() as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM facilities_facility WHERE source = 'synthetic'")
-        existing = cursor.fetchone()[0]
-    if existing == count:
-        log(f"reusing {existing:,} generated listings")
+    """The generated listings (harness.ensure_listings), analysed when new.
+
+    Returns the seconds generating and analysing took, or None when they were reused.
+    """
+    generated = ensure_listings(app_env(), count, seed, log)
+    if generated is None:
         return None
-    log(f"generating {count:,} listings (seed {seed}): a few minutes, once")
     started = time.perf_counter()
-    manage("generate_facilities", "--count", str(count), "--seed", str(seed), "--replace", env=env)
-    with pg_connect() as connection, connection.cursor() as cursor:
+    with pg_connect(DATABASE_URL) as connection, connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return round(time.perf_counter() - started, 1)
-
-
-def wait_for(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with (
-            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
-            urllib.request.urlopen(url, timeout=2) as response,
-        ):
-            if response.status == 200:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up within {timeout} s")
-
-
-class Gunicorn:
-    """gunicorn with the production config (finder/gunicorn.conf.py) on one port."""
-
-    def __init__(self, port, redis=False, workers=None):
-        self.port = port
-        self.redis = redis
-        self.workers = workers
-        self.process = None
-
-    @property
-    def base(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        env = app_env(self.redis)
-        env["GUNICORN_BIND"] = f"127.0.0.1:{self.port}"
-        if self.workers:  # else finder/gunicorn.conf.py's production default (2 x CPU + 1)
-            env["GUNICORN_WORKERS"] = str(self.workers)
-        with open(GUNICORN_LOG, "a") as errors:
-            self.process = subprocess.Popen(
-                [
-                    str(Path(PYTHON).parent / "gunicorn"),
-                    "finder.wsgi",
-                    "-c",
-                    "finder/gunicorn.conf.py",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-                start_new_session=True,
-            )
-        wait_for(f"{self.base}/readyz")
-        return self
-
-    def worker_count(self):
-        pid = self.process.pid
-        return len(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
-
-    def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def get(url, timeout=10):
-    """(status, body) of a GET sent the way the proxy would send it."""
-    request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, b""
+    return generated + time.perf_counter() - started
 
 
 # --- the search mix -----------------------------------------------------------------
@@ -274,7 +176,7 @@ def get(url, timeout=10):
 
 def pick_parameters():
     """Real questions from the data: the biggest state, a busy ZIP and city, listings."""
-    with pg_connect() as connection, connection.cursor() as cursor:
+    with pg_connect(DATABASE_URL) as connection, connection.cursor() as cursor:
         cursor.execute(
             "SELECT state, count(*) FROM facilities_facility WHERE status = 'published' "
             "GROUP BY state ORDER BY 2 DESC LIMIT 3"
@@ -323,7 +225,6 @@ def wrk(base, paths, connections, seconds):
     """Run wrk with bench/loadtest.lua; its figures and per-second status counts."""
     env = dict(os.environ, LOADTEST_PATHS="\n".join(paths))
     command = [
-        "wrk",
         "-t2",
         f"-c{connections}",
         f"-d{seconds}s",
@@ -336,14 +237,7 @@ def wrk(base, paths, connections, seconds):
         str(LUA),
         base + paths[0],
     ]
-    run = subprocess.run(command, env=env, capture_output=True, text=True)
-    lines = [line for line in run.stdout.splitlines() if line.startswith("LOADTEST_JSON ")]
-    if run.returncode or not lines:
-        raise RuntimeError(
-            f"wrk failed ({run.returncode}): {run.stdout[-500:]} {run.stderr[-500:]}"
-        )
-    line = lines[0]
-    raw = json.loads(line.removeprefix("LOADTEST_JSON "))
+    raw = run_wrk(command, "LOADTEST_JSON", env=env)
     per_second = {int(second): counts for second, counts in raw["per_second"].items()}
     statuses = {}
     for counts in per_second.values():
@@ -353,10 +247,7 @@ def wrk(base, paths, connections, seconds):
     return {
         "requests": raw["requests"],
         "seconds": round(raw["duration_us"] / 1e6, 1),
-        "rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
-        "p50_ms": round(raw["p50_us"] / 1000, 1),
-        "p95_ms": round(raw["p95_us"] / 1000, 1),
-        "p99_ms": round(raw["p99_us"] / 1000, 1),
+        **wrk_figures(raw),
         "max_ms": round(raw["max_us"] / 1000, 1),
         "statuses": dict(sorted(statuses.items())),
         "socket_errors": socket_errors,
@@ -619,9 +510,9 @@ def main():
     try:
         cluster.init()
         cluster.start()
-        cluster.ensure_database()
+        ensure_database(DATABASE_URL, log)
         generated = ensure_data(args.count, args.seed)
-        manage("collectstatic", "--noinput", "-v0")
+        manage(app_env(), "collectstatic", "--noinput", "-v0")
         params = pick_parameters()
         paths = search_mix(params)
         results = {
@@ -634,11 +525,11 @@ def main():
             "paths": paths,
         }
         if generated is not None:
-            results["generation_seconds"] = generated
+            results["generation_seconds"] = round(generated, 1)
 
-        server = Gunicorn(APP_PORTS[0], workers=args.workers).start()
+        server = start_app(APP_PORTS[0], workers=args.workers)
         servers.append(server)
-        results["gunicorn"] = {"workers": server.worker_count(), "threads": 4}
+        results["gunicorn"] = {"workers": len(server.worker_pids()), "threads": 4}
         for path in paths:
             status, _ = get(server.base + path, timeout=30)
             if status != 200:
@@ -659,7 +550,7 @@ def main():
         if "c" in args.only:
             log(f"c: two gunicorns sharing Redis ({REDIS_URL}), a curator's edits")
             for port in APP_PORTS:
-                servers.append(Gunicorn(port, redis=True, workers=2).start())
+                servers.append(start_app(port, redis=True, workers=2))
             ttl = int(os.environ.get("CACHE_TIMEOUT", "300"))
             results["c_shared_cache"] = {"cache_ttl_s": ttl, **scenario_c(servers, params, ttl)}
         results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

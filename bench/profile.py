@@ -8,12 +8,10 @@ profile of those requests. Needs the database make bench creates (BENCH_DATABASE
 """
 
 import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import BENCH_DATABASE_URL, in_process_client, production_env
 
 
 def main():
@@ -23,27 +21,9 @@ def main():
     parser.add_argument("--all-frames", action="store_true", help="show library frames too")
     args = parser.parse_args()
 
-    os.environ.update(
-        {
-            "DATABASE_URL": os.environ.get(
-                "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/iop_bench"
-            ),
-            "DJANGO_ENV": "production",
-            "DJANGO_SETTINGS_MODULE": "finder.settings",
-            "SECRET_KEY": "profile-only-secret-key-not-for-production-use-0123456789abcdef",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "API_ANON_RATE": "1000000/min",
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.test import Client
+    client = in_process_client(production_env(BENCH_DATABASE_URL))
     from pyinstrument import Profiler
 
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
     for _ in range(10):  # warm caches as a running server has them
         response = client.get(args.path)
     if response.status_code != 200:

@@ -19,27 +19,39 @@ import datetime
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-BENCH_DATABASE_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/iop_bench"
+from harness import (
+    BENCH_DATABASE_URL,
+    DATA_DIR,
+    PYTHON,
+    ROOT,
+    Gunicorn,
+    as_proxied,
+    ensure_database,
+    ensure_listings,
+    free_port,
+    get,
+    in_process_client,
+    logger,
+    manage,
+    pg_connect,
+    production_env,
+    run_wrk,
+    wait_for,
+    wrk_figures,
 )
-DATA_DIR = ROOT / "bench" / "data"
+
 RESULTS = ROOT / "bench" / "results.json"
 DATASETTE_VENV = DATA_DIR / "datasette-venv"
 DATASETTE_VERSION = "0.65.2"
@@ -65,95 +77,35 @@ def patience_left():
     return STARTED + PATIENCE_SECONDS - time.monotonic()
 
 
-def log(message):
-    print(f"[bench] {message}", flush=True)
+log = logger("bench")
 
 
-def app_env(workers=1):
-    """Production settings, as README "Running in production" sets them."""
-    env = dict(os.environ)
-    for name in ("REDIS_URL", "DATABASE_REPLICA_URL", "DEBUG", "PRODUCTION"):
-        env.pop(name, None)  # one PostgreSQL, per-process cache: the same on every machine
-    env.update(
-        {
-            "DATABASE_URL": BENCH_DATABASE_URL,
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789abcdef",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "GUNICORN_WORKERS": str(workers),
-            "GUNICORN_THREADS": os.environ.get("BENCH_THREADS", "4"),  # the production default
-            # No recycling in the middle of a 10 s run: steady state, and any growth shows.
-            "GUNICORN_MAX_REQUESTS": "0",
-            # The partner API's throttle stays on (its cache work is part of a request)
-            # but never trips: wrk is one client asking thousands of times a second.
-            "API_ANON_RATE": "1000000/min",
-            "API_KEY_RATE": "1000000/min",
-        }
-    )
-    return env
+def app_env():
+    """Production settings (harness.production_env) on the benchmark database."""
+    return {
+        **production_env(BENCH_DATABASE_URL),
+        "GUNICORN_THREADS": os.environ.get("BENCH_THREADS", "4"),  # the production default
+        # No recycling in the middle of a 10 s run: steady state, and any growth shows.
+        "GUNICORN_MAX_REQUESTS": "0",
+    }
 
 
-def manage(*args, capture=False):
-    env = app_env()
-    env["DB_STATEMENT_TIMEOUT_MS"] = "0"  # migrations and generation are bulk work
-    env["LOG_LEVEL"] = "WARNING"
-    return subprocess.run(
-        [PYTHON, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        text=True,
-        capture_output=capture,
-    )
-
-
-def pg_connect(url=BENCH_DATABASE_URL, autocommit=False):
-    import psycopg2
-
-    connection = psycopg2.connect(url)
-    connection.autocommit = autocommit
-    return connection
-
-
-def ensure_database():
-    import psycopg2
-
-    parts = urllib.parse.urlparse(BENCH_DATABASE_URL)
-    name = parts.path.lstrip("/")
-    try:
-        admin = psycopg2.connect(parts._replace(path="/postgres").geturl())
-    except psycopg2.OperationalError as error:
-        sys.exit(f"Cannot reach PostgreSQL for the benchmark ({BENCH_DATABASE_URL}): {error}")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            log(f"creating database {name}")
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+def serve(workers):
+    """The app under gunicorn with `workers` workers (a context manager)."""
+    return Gunicorn(app_env(), DATA_DIR / f"gunicorn-{workers}.log", workers=workers)
 
 
 def ensure_data(count, seed):
-    """Migrate (new indexes land here), then generate the listings unless they exist."""
-    manage("migrate", "--noinput", "-v0")
-    with pg_connect() as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM facilities_facility WHERE source = 'synthetic'")
-        existing = cursor.fetchone()[0]
+    """The generated listings (harness.ensure_listings), freshly vacuumed and analysed."""
+    generation_seconds = ensure_listings(app_env(), count, seed, log)
+    with pg_connect(BENCH_DATABASE_URL) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM facilities_facility WHERE source <> 'synthetic'")
         others = cursor.fetchone()[0]
     if others:
         log(f"note: {others:,} listings other than the generated ones are in the database")
-    generation_seconds = None
-    if existing == count:
-        log(f"reusing {existing:,} generated listings")
-    else:
-        log(f"generating {count:,} listings (seed {seed}); this happens once")
-        started = time.perf_counter()
-        manage("generate_facilities", "--count", str(count), "--seed", str(seed), "--replace")
-        generation_seconds = time.perf_counter() - started
-        log(f"generated in {generation_seconds:.1f} s")
     # Fresh statistics and visibility map, as autovacuum would leave them on a live site.
-    connection = pg_connect(autocommit=True)  # not `with`: that would open a transaction
+    # Not `with`: that would open a transaction.
+    connection = pg_connect(BENCH_DATABASE_URL, autocommit=True)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     connection.close()
@@ -162,7 +114,7 @@ def ensure_data(count, seed):
 
 def pick_parameters():
     """Scenario inputs drawn from the data, so every run asks real questions."""
-    with pg_connect() as connection, connection.cursor() as cursor:
+    with pg_connect(BENCH_DATABASE_URL) as connection, connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT f.state, count(*) FROM facilities_facility f
@@ -231,25 +183,6 @@ def scenarios(params):
     }
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up within {timeout} s")
-
-
 # --- Where the CPU went: ours (server, database backends, wrk) or someone else's --------
 
 
@@ -261,20 +194,6 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-def child_pids(parent):
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        if int(fields[1]) == parent:
-            pids.append(int(entry.name))
-    return pids
-
-
 def machine_cpu_seconds():
     """(busy, total) CPU seconds of the whole machine since boot."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -284,7 +203,7 @@ def machine_cpu_seconds():
 
 
 def database_backend_pids():
-    with pg_connect() as connection, connection.cursor() as cursor:
+    with pg_connect(BENCH_DATABASE_URL) as connection, connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
@@ -346,60 +265,8 @@ def wait_until_quiet(max_seconds=15):
         waited = True
 
 
-class Gunicorn:
-    def __init__(self, workers):
-        self.workers = workers
-        self.process = None
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self):
-        env = app_env(self.workers)
-        self.log_file = open(DATA_DIR / f"gunicorn-{self.workers}.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                str(Path(PYTHON).parent / "gunicorn"),
-                "finder.wsgi",
-                "-c",
-                "finder/gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log_file,
-        )
-        wait_for(f"{self.base}/healthz")
-        deadline = time.time() + 30
-        while len(self.worker_pids()) < self.workers and time.time() < deadline:
-            time.sleep(0.2)
-        return self
-
-    def worker_pids(self):
-        return child_pids(self.process.pid)
-
-    def worker_rss_mb(self):
-        sizes = []
-        for pid in self.worker_pids():
-            status = Path(f"/proc/{pid}/status").read_text()
-            match = re.search(r"VmRSS:\s+(\d+) kB", status)
-            if match:
-                sizes.append(round(int(match.group(1)) / 1024, 1))
-        return sizes
-
-    def __exit__(self, *exc):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log_file.close()
-
-
 def wrk(url, connections, seconds, threads=2):
     command = [
-        "wrk",
         f"-t{min(threads, connections)}",
         f"-c{connections}",
         f"-d{seconds}s",
@@ -411,16 +278,10 @@ def wrk(url, connections, seconds, threads=2):
         str(ROOT / "bench" / "report.lua"),
         url,
     ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    line = next(line for line in output.splitlines() if line.startswith("BENCH_JSON "))
-    raw = json.loads(line.removeprefix("BENCH_JSON "))
-    seconds_run = raw["duration_us"] / 1e6
+    raw = run_wrk(command, "BENCH_JSON")
     return {
         "requests": raw["requests"],
-        "rps": round(raw["requests"] / seconds_run, 1),
-        "p50_ms": round(raw["p50_us"] / 1000, 1),
-        "p95_ms": round(raw["p95_us"] / 1000, 1),
-        "p99_ms": round(raw["p99_us"] / 1000, 1),
+        **wrk_figures(raw),
         "errors": raw["socket_errors"] + raw["http_errors"],
     }
 
@@ -443,23 +304,13 @@ def measured_wrk(url, connections, seconds, server_pids, retries):
     return best
 
 
-def fetch(url):
-    request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
 def time_csv_export(base, path, repeats=3):
     """Median of `repeats` full downloads: seconds to the first row and to the last."""
     url = base + path
     totals, firsts, rows = [], [], 0
     for _ in range(repeats):
-        request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})
         started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=120) as response:
+        with urllib.request.urlopen(as_proxied(url), timeout=120) as response:
             status = response.status
             first = response.readline()
             firsts.append(time.perf_counter() - started)
@@ -482,20 +333,12 @@ def raw_sql_times(paths):
     Per statement: planning + execution time from EXPLAIN (ANALYZE, TIMING OFF), and the
     wall time psycopg2 takes to run it and fetch every row; medians of five.
     """
-    os.environ.update(app_env())
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finder.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    client = in_process_client(app_env())
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
     results = {}
-    with pg_connect() as pg, pg.cursor() as cursor:
+    with pg_connect(BENCH_DATABASE_URL) as pg, pg.cursor() as cursor:
         for name, path in paths.items():
             client.get(path)  # warm caches the way a running server has them
             with CaptureQueriesContext(connection) as captured:
@@ -556,7 +399,7 @@ def build_datasette_db(target):
         FROM facilities_facility f LEFT JOIN facilities_term o ON o.id = f.ownership_id
         WHERE f.status = 'published'
     """
-    with pg_connect() as pg, pg.cursor(name="flatten") as cursor:
+    with pg_connect(BENCH_DATABASE_URL) as pg, pg.cursor(name="flatten") as cursor:
         cursor.itersize = 5000
         cursor.execute(query)
         lite.executemany(
@@ -622,7 +465,7 @@ def datasette_run(params, seconds, connections, retries):
         for name, extra in (("default", ""), ("no_suggestions", "&_nosuggest=1")):
             path = f"/facilities/facilities.json?{query}{extra}"
             url = f"http://127.0.0.1:{port}{path}"
-            status, body = fetch(url)
+            status, body = get(url, timeout=60)
             assert status == 200, (url, status, body[:300])
             row = measured_wrk(url, connections, seconds, lambda: [process.pid], retries)
             row["url"] = path
@@ -742,12 +585,12 @@ def main():
             "gunicorn": "gthread, 1 worker x 4 threads (d also with 4 workers)",
         },
     }
-    ensure_database()
+    ensure_database(BENCH_DATABASE_URL, log)
     generation_seconds = ensure_data(args.count, args.seed)
     if generation_seconds is not None:
         results["generation_seconds"] = round(generation_seconds, 1)
     # Production serves hashed static files from the manifest: pages 500 without it.
-    manage("collectstatic", "--noinput", "-v0")
+    manage(app_env(), "collectstatic", "--noinput", "-v0")
     params = pick_parameters()
     results["parameters"] = params
     paths = scenarios(params)
@@ -757,9 +600,9 @@ def main():
     log(f"parameters: {params}")
 
     results["scenarios"] = {}
-    with Gunicorn(workers=1) as server:
+    with serve(workers=1) as server:
         for name, path in paths.items():
-            status, body = fetch(server.base + path)
+            status, body = get(server.base + path, timeout=60)
             log(f"{name}: {path} -> {status}")
             if status != 200:
                 sys.exit(f"{name} answered {status}: {body[:500]!r}")
@@ -788,10 +631,10 @@ def main():
         results["worker_rss_mb"] = server.worker_rss_mb()
 
     if "d_api_state_ownership_payment" in paths:
-        with Gunicorn(workers=4) as server:
+        with serve(workers=4) as server:
             path = paths["d_api_state_ownership_payment"]
             for _ in range(4):  # every worker loads its code and caches before timing
-                fetch(server.base + path)
+                get(server.base + path, timeout=60)
             wrk(server.base + path, args.connections_4_workers, 2)
             row = measured_wrk(
                 server.base + path,

@@ -1,4 +1,11 @@
-"""Who may get into admin: the address failed logins count against, and the lockout page."""
+"""Who is asking, and who may get into admin: the client's address and the lockout page.
+
+client_ip is the one rule for the client's address behind the site's reverse proxies
+(settings.TRUSTED_PROXY_COUNT). The admin lockout, the report-a-problem limit and the
+API's anonymous throttle all count by it, so none can be dodged where another holds.
+"""
+
+import ipaddress
 
 from django.conf import settings
 from django.contrib import admin
@@ -6,18 +13,24 @@ from django.shortcuts import render
 
 
 def client_ip(request):
-    """The client's address for the login lockout (settings.AXES_CLIENT_IP_CALLABLE).
+    """The client's address: REMOTE_ADDR, or behind N trusted proxies the one they saw.
 
-    Each trusted proxy appends the address it saw to X-Forwarded-For, so behind N
-    of them the Nth entry from the right is the client; anything further left was
-    written by the client and could be forged to dodge the lockout.
+    Each trusted proxy appends the address it saw to X-Forwarded-For, so behind N of
+    them the Nth entry from the right is the client; anything further left was written
+    by the client and could be forged. A header too short for N, or an empty or
+    malformed entry in that place, falls back to REMOTE_ADDR: the request did not come
+    the way the proxies send it, so nothing in the header can be trusted. Never raises.
     """
     count = settings.TRUSTED_PROXY_COUNT
     if count > 0:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        # Empty entries are kept, not dropped: dropping them would shift the count left
+        # onto entries the client wrote.
+        hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
         if len(hops) >= count:
-            return hops[-count]
+            try:
+                return str(ipaddress.ip_address(hops[-count].strip()))
+            except ValueError:
+                pass
     return request.META.get("REMOTE_ADDR")
 
 

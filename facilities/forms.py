@@ -3,6 +3,7 @@
 from django import forms
 from django.core.cache import cache
 
+from .access import client_ip
 from .models import ProblemReport
 
 REPORTS_PER_HOUR = 5
@@ -49,11 +50,6 @@ class ProblemReportForm(forms.ModelForm):
     @property
     def is_spam(self):
         return bool(self.cleaned_data.get("website"))
-
-
-def client_ip(request):
-    # REMOTE_ADDR only: X-Forwarded-For can be forged unless a trusted proxy sets it.
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def report_rate_limited(request):

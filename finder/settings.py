@@ -230,6 +230,19 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
+# Reverse proxies in front of the site. Behind N of them the client's address is the
+# Nth X-Forwarded-For entry from the right; with 0 it is REMOTE_ADDR (the header can
+# be forged). The one rule, facilities.access.client_ip, is what the admin lockout, the
+# report-a-problem limit and the API's anonymous throttle all count by.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# The API's own proxy count is gone; a deploy still setting it would silently count
+# every caller as the proxy, so it is refused rather than ignored.
+if "API_NUM_PROXIES" in os.environ:
+    raise ImproperlyConfigured(
+        "API_NUM_PROXIES is replaced by TRUSTED_PROXY_COUNT, which now sets the proxy count "
+        "for the API throttle, the report limit and the admin lockout alike."
+    )
+
 # Content-Security-Policy (django-csp 4), in every environment so that no template
 # ever comes to rely on inline script or style. The few third-party pages that need
 # more get it per view or per path: see finder/csp.py.
@@ -250,9 +263,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Proxies in front of the site; 0 trusts no X-Forwarded-For (a client could fake it to
-    # escape the API throttle). Behind one reverse proxy set API_NUM_PROXIES=1.
-    "NUM_PROXIES": int(os.environ.get("API_NUM_PROXIES", "0")),
+    # No NUM_PROXIES: the API throttle counts by TRUSTED_PROXY_COUNT like the rest.
 }
 
 # One JSON object per line in production (for the log pipeline), readable text on a
@@ -320,7 +331,4 @@ AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "facilities.access.lockout_response"  # templates/admin/locked_out.html
-# Behind N reverse proxies the client address is the Nth X-Forwarded-For entry
-# from the right; with 0 it is REMOTE_ADDR (the header can be forged).
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "facilities.access.client_ip"
+AXES_CLIENT_IP_CALLABLE = "facilities.access.client_ip"  # behind TRUSTED_PROXY_COUNT proxies

@@ -10,11 +10,9 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.models import User
-from django.test import Client, RequestFactory, override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
-
-from facilities.access import client_ip
 
 LOGIN = reverse("admin:login")
 PASSWORD = "correct horse battery staple"
@@ -134,30 +132,3 @@ def test_test_helpers_still_sign_in(admin_client, curator_client):
     # force_login (used by these fixtures) does not go through authenticate().
     assert admin_client.get(reverse("admin:index")).status_code == 200
     assert curator_client.get(reverse("admin:index")).status_code == 200
-
-
-class TestClientAddress:
-    factory = RequestFactory()
-
-    def request(self, forwarded=None):
-        extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
-        return self.factory.get("/", REMOTE_ADDR="10.0.0.2", **extra)
-
-    def test_without_trusted_proxies_the_header_is_ignored(self, settings):
-        settings.TRUSTED_PROXY_COUNT = 0
-        # A client forging the header gets no fresh address per attempt.
-        assert client_ip(self.request("198.51.100.1")) == "10.0.0.2"
-
-    def test_behind_one_proxy_the_address_it_saw_counts(self, settings):
-        settings.TRUSTED_PROXY_COUNT = 1
-        assert client_ip(self.request("198.51.100.1, 203.0.113.7")) == "203.0.113.7"
-        assert client_ip(self.request("203.0.113.7")) == "203.0.113.7"
-
-    def test_behind_two_proxies(self, settings):
-        settings.TRUSTED_PROXY_COUNT = 2
-        forwarded = "198.51.100.1, 203.0.113.7, 10.0.0.9"
-        assert client_ip(self.request(forwarded)) == "203.0.113.7"
-
-    def test_missing_header_falls_back_to_the_socket_address(self, settings):
-        settings.TRUSTED_PROXY_COUNT = 1
-        assert client_ip(self.request()) == "10.0.0.2"

@@ -1,4 +1,4 @@
-"""Request rates: anonymous callers by IP address, partners by API key.
+"""Request rates: anonymous callers by client address, partners by API key.
 
 Rates come from settings (API_ANON_RATE, API_KEY_RATE, set by environment
 variables) when a request is checked, so a test or a deploy can change them.
@@ -9,12 +9,18 @@ processes serve the API, or each process counts on its own.
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from ..access import client_ip
+
 
 class AnonymousRateThrottle(SimpleRateThrottle):
     scope = "anon"
 
     def get_rate(self):
         return settings.API_ANON_RATE
+
+    def get_ident(self, request):
+        # The site's one rule (TRUSTED_PROXY_COUNT), not DRF's NUM_PROXIES.
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         if request.auth is not None:
