@@ -1,7 +1,43 @@
 import os
+import uuid
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
+
+# --- Parallel runs (pytest-xdist, `make test` uses 2 workers) -------------------------------
+# Each worker is its own process with its own test database (pytest-django adds _gw0, _gw1
+# to PostgreSQL's name; SQLite is in memory) and its own locmem cache. Only a Redis cache
+# (REDIS_URL set for the run) is shared: there cache.clear() empties the whole Redis
+# database, under the other worker's (or another test run's) feet.
+
+
+def pytest_configure(config):
+    from django.conf import settings
+
+    if settings.CACHES["default"]["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        return
+    from django.test import override_settings
+
+    # This run's and this worker's own keys, which _fresh_cache deletes instead of flushing.
+    worker = getattr(config, "workerinput", {})
+    run = worker.get("testrunuid") or uuid.uuid4().hex
+    prefix = f"iop-tests-{run[:12]}-{worker.get('workerid', 'main')}"
+    cache_settings = {"default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
+    override_settings(CACHES=cache_settings).enable()  # resets the cache connections
+
+
+def clear_cache():
+    """Empty the cache: with Redis only this run's keys (see pytest_configure)."""
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if isinstance(backend, RedisCache) and backend.key_prefix:
+        client = backend._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{backend.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        backend.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -9,10 +45,10 @@ def _fresh_cache():
     # Cached vocabularies and summaries must not leak between tests.
     from facilities import data_version
 
-    cache.clear()
+    clear_cache()
     data_version.clear_process_cache()
     yield
-    cache.clear()
+    clear_cache()
     data_version.clear_process_cache()
 
 
