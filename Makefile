@@ -49,22 +49,38 @@ serve: install
 	$(MANAGE) collectstatic --noinput
 	$(BIN)/gunicorn finder.wsgi -c finder/gunicorn.conf.py
 
-## make test: install the dev dependencies, lint, check migrations, run the whole suite
+## make test: install the dev dependencies, lint, check migrations, run the whole suite on
+## TEST_WORKERS processes (pytest-xdist; TEST_WORKERS=0 runs it serially), print the time taken
+TEST_WORKERS ?= 2
+# Browser tests carry xdist_group("browser") (tests/conftest.py): loadgroup keeps them on one
+# worker. No reordering: each worker must keep pytest-django's order, transactional tests
+# (which flush the vocabulary the migrations loaded) after the others.
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 test: dev-install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(MANAGE) makemigrations --check --dry-run
-	@if [ -x /usr/bin/chromium ]; then \
-		$(BIN)/pytest; \
-	else \
+	@started=$$(date +%s); \
+	case "$${DATABASE_URL:-sqlite}" in postgres*) db=PostgreSQL ;; sqlite*) db=SQLite ;; \
+		*) db="$${DATABASE_URL%%:*}" ;; esac; \
+	case "$(TEST_WORKERS)" in 0) workers=serial ;; 1) workers="1 worker" ;; \
+		*) workers="$(TEST_WORKERS) workers" ;; esac; \
+	run() { echo "$$*"; "$$@"; }; \
+	status=0; \
+	{ run $(BIN)/ruff check . && \
+	  run $(BIN)/ruff format --check . && \
+	  run $(MANAGE) makemigrations --check --dry-run && \
+	  if [ -x /usr/bin/chromium ]; then \
+		run $(BIN)/pytest $(PYTEST_PARALLEL); \
+	  else \
 		echo; \
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 		echo "!! /usr/bin/chromium not found: the BROWSER TESTS ARE LEFT OUT.       !!"; \
 		echo "!! Install it (apt-get install chromium) to run them; CI always does. !!"; \
 		echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 		echo; \
-		$(BIN)/pytest -m "not browser"; \
-	fi
+		run $(BIN)/pytest $(PYTEST_PARALLEL) -m "not browser"; \
+	  fi; } || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - started )) s ($$db, $$workers)$$( \
+		[ $$status = 0 ] || echo ", FAILED with status $$status")"; \
+	exit $$status
 
 ## make test-postgres: the same suite against the local PostgreSQL server
 test-postgres: DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
