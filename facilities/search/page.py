@@ -8,6 +8,7 @@ from the FilterSet's cleaned data, never from re-reading the query string.
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.formats import date_format
 
@@ -52,7 +53,7 @@ def chosen(filterset, name):
         return _cleaned(filterset).get(name)
     try:
         return form.fields[name].to_python(filterset.data.getlist(name))
-    except Exception:  # noqa: BLE001  (nothing to show: the error says why)
+    except ValidationError:  # nothing to show: the error says why
         return None
 
 
