@@ -28,6 +28,7 @@ How an import works:
 import csv
 import hashlib
 import json
+import logging
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -37,13 +38,15 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, transaction
 
-from .. import rows
+from .. import rows as listing_rows
 from .. import vocabulary as vocab
 from ..geo import zip_centroid
 from ..history import single_history_entry
 from ..models import Facility, Term, phone_validator, zip_validator
 from ..states import STATES
 from ..text import normalize_city
+
+logger = logging.getLogger(__name__)
 
 MAPPING_PATH = Path(__file__).with_name("findtreatment_mapping.csv")
 HISTORY_REASON = "FindTreatment.gov import"
@@ -386,6 +389,8 @@ def parse_page(name, content):
             return None, "not UTF-8 text"
     try:
         page = json.loads(content)
+    except RecursionError:  # the parser's own stack: thousands of nested [ or {
+        return None, "not an export page (JSON nested too deeply)"
     except ValueError as error:
         return None, f"not JSON ({error})"
     if isinstance(page, list):  # a bare list of rows is accepted too
@@ -395,10 +400,61 @@ def parse_page(name, content):
     return page, None
 
 
+# What a row may hold. Real rows nest three deep (row -> services -> entry) and their longest
+# text, a services entry's f3 list of labels, is under 2,000 characters.
+MAX_ROW_DEPTH = 6
+MAX_TEXT_CHARS = 10_000
+MAX_ROW_CHARS = 200_000
+# Control characters other than tab, line feed and carriage return: never in real data, and
+# PostgreSQL refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text_problem(value, where, depth=0, budget=None):
+    """Why a value read from JSON cannot be stored as text, or None: too deep, too long,
+    a NUL or other control character, or a lone surrogate (not Unicode text at all)."""
+    budget = budget if budget is not None else [MAX_ROW_CHARS]
+    if depth > MAX_ROW_DEPTH:
+        return f"{where} is nested too deeply"
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((f"[{number}]", item) for number, item in enumerate(value))
+    elif isinstance(value, str):
+        budget[0] -= len(value)
+        if budget[0] < 0:
+            return f"the row is longer than {MAX_ROW_CHARS:,} characters"
+        if len(value) > MAX_TEXT_CHARS:
+            return f"{where} is longer than {MAX_TEXT_CHARS:,} characters"
+        if "\x00" in value:
+            return f"{where} contains a NUL byte"
+        if _CONTROL.search(value):
+            return f"{where} contains a control character"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where} is not valid Unicode text (a lone surrogate)"
+        return None
+    else:
+        return None  # numbers, true/false, null
+    for key, item in items:
+        key_problem = _text_problem(key, f"a field name in {where}", depth + 1, budget)
+        if key_problem:
+            return key_problem
+        path = f"{where}.{key}" if not str(key).startswith("[") else f"{where}{key}"
+        problem = _text_problem(item, path, depth + 1, budget)
+        if problem:
+            return problem
+    return None
+
+
 def _check_row(raw):
     """Why a row cannot be imported, or None."""
     if not isinstance(raw, dict):
         return "not an object"
+    problem = _text_problem(raw, "the row")
+    if problem:
+        return problem.replace("the row.", "field ", 1)
     if not str(raw.get("name1") or "").strip():
         return "no name (name1)"
     state = str(raw.get("state") or "").strip().upper()
@@ -558,7 +614,7 @@ class _DryRunRollback(Exception):
 def _linked_term_ids(facility):
     """{field: {term id, ...}} of the listing's vocabularies, in one query (rows.links)."""
     links = {name: set() for name in M2M_FIELDS}
-    for field_name, _, term_id in rows.links([facility.pk], M2M_FIELDS):
+    for field_name, _, term_id in listing_rows.links([facility.pk], M2M_FIELDS):
         links[field_name].add(term_id)
     return links
 
@@ -592,10 +648,14 @@ class MatchIndex:
                 self.by_frid[str(frid)] = pk
 
     def find(self, frids, key):
-        for frid in frids:
-            if frid in self.by_frid:
-                return self.by_frid[frid]
-        return self.by_source_key.get(key) or self.by_current_key.get(key)
+        """The listing these rows describe: by frid first, else by name and address."""
+        by_frid, by_key = self.matches(frids, key)
+        return by_frid or by_key
+
+    def matches(self, frids, key):
+        """(the listing a frid names, the listing the name and address name), or None each."""
+        by_frid = next((self.by_frid[frid] for frid in frids if frid in self.by_frid), None)
+        return by_frid, self.by_source_key.get(key) or self.by_current_key.get(key)
 
     def add(self, facility, frids):
         for frid in frids:
@@ -620,7 +680,7 @@ class FindTreatmentImporter:
         report = ImportReport(dry_run=dry_run)
         for where, reason in problems:
             report.reject(where, reason)
-        groups = self._read(sources, report)
+        groups = self._without_conflicts(self._read(sources, report), report)
         if not dry_run:
             self._import(groups, report)  # one transaction per listing
             return report
@@ -655,6 +715,37 @@ class FindTreatmentImporter:
                 row = SourceRow(name, number, raw, key, own_export)
                 groups.setdefault(key, []).append(row)
         return list(groups.values())
+
+    def _without_conflicts(self, groups, report):
+        """The groups of rows to import. Places (different names or addresses) that share a
+        frid in this import are conflicts: each is reported and neither is imported, so no
+        place is ever saved over another."""
+        places_of_frid = defaultdict(set)
+        for rows in groups:
+            for row in rows:
+                for frid in row.frids:
+                    places_of_frid[frid].add(rows[0].key)
+        shared = {frid for frid, places in places_of_frid.items() if len(places) > 1}
+        if not shared:
+            return groups
+        where_of_frid = defaultdict(list)
+        for rows in groups:
+            for frid in {frid for row in rows for frid in row.frids} & shared:
+                where_of_frid[frid].extend(row.where for row in rows)
+        kept = []
+        for rows in groups:
+            conflicts = sorted({frid for row in rows for frid in row.frids} & shared)
+            if not conflicts:
+                kept.append(rows)
+                continue
+            mine = {row.where for row in rows}
+            others = sorted({where for frid in conflicts for where in where_of_frid[frid]} - mine)
+            report.reject(
+                ", ".join(row.where for row in rows),
+                f"conflict: frid {conflicts[0]} also names another place ({'; '.join(others)}); "
+                "neither is imported",
+            )
+        return kept
 
     def _count_labels(self, rows, vocabulary, report):
         for row in rows:
@@ -696,6 +787,12 @@ class FindTreatmentImporter:
                         reason = "; ".join(getattr(error, "messages", None) or [str(error)])
                         where = ", ".join(row.where for row in rows)
                         report.reject(where, f"not saved: {reason}")
+                    except Exception as error:  # noqa: BLE001
+                        # Rows are checked before this (_check_row); anything that still
+                        # goes wrong loses this listing only, never the run or its report.
+                        logger.exception("import of %s failed", rows[0].where)
+                        where = ", ".join(row.where for row in rows)
+                        report.reject(where, f"not saved: {type(error).__name__}")
                     done += 1
                     if done % self.progress_every == 0 or done == len(groups):
                         self.progress(f"{done}/{len(groups)} listings processed")
@@ -703,7 +800,19 @@ class FindTreatmentImporter:
     def _import_group(self, rows, vocabulary, index, report):
         frids = sorted({frid for row in rows for frid in row.frids})
         where = ", ".join(row.where for row in rows)
-        pk = index.find(frids, rows[0].key)
+        by_frid, by_key = index.matches(frids, rows[0].key)
+        if by_frid and by_key and by_frid != by_key:
+            # The frid says one listing, the name and address another: updating either
+            # could write one place's facts over the other's.
+            listings = Facility.objects.filter(pk__in=[by_frid, by_key])
+            names = dict(listings.values_list("pk", "slug"))
+            report.reject(
+                where,
+                f"conflict: its frid belongs to the listing {names.get(by_frid)} but its name "
+                f"and address to {names.get(by_key)}; neither is changed",
+            )
+            return
+        pk = by_frid or by_key
         facility = Facility.objects.filter(pk=pk).first() if pk else None
         if facility is None:
             self._create(rows, frids, vocabulary, index, report, where)
