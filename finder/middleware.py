@@ -55,6 +55,40 @@ class RequestLogMiddleware:
         return response
 
 
+class NulInAdminInputMiddleware:
+    """A NUL byte in an admin address or form is a 400, not a database error.
+
+    PostgreSQL cannot store or compare text holding NUL, and admin list filters
+    (?status__exact=%00) pass parameters straight to the database. The public pages and the
+    API validate every parameter themselves and answer their own 400 pages.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/admin/") and _has_nul(request):
+            return HttpResponse(
+                "This address or form holds a character that cannot be stored (a NUL byte).\n",
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+def _has_nul(request):
+    if "\x00" in request.path:
+        return True
+    sources = [request.GET]
+    if request.method == "POST":
+        sources.append(request.POST)  # form fields; uploaded files' text the importer checks
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for source in sources
+        for key, values in source.lists()
+    )
+
+
 def database_unavailable(request, exception):
     """503 with Retry-After: JSON under /api/, otherwise a static page with the help lines."""
     error_logger.warning(

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # turns a locked-out login into the lockout page
+    "finder.middleware.NulInAdminInputMiddleware",
     # Last, so its process_exception sees a view's database errors first.
     "finder.middleware.DatabaseUnavailableMiddleware",
 ]
