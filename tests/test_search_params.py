@@ -219,3 +219,21 @@ def test_the_csv_download_names_a_bad_parameter_by_its_label(client):
     text = response.content.decode()
     assert f"{BY_NAME['payment'].label} (payment): " in text
     assert f"{BY_NAME['evening'].label} (evening): " in text
+
+
+def test_the_default_level_of_care_is_ticked_so_sending_the_panel_keeps_it(client):
+    body = client.get(URL, {"near": "38655"}).content.decode()
+    assert 'value="OIT" id="id_level_of_care_OIT" checked' in body
+    assert 'id="id_level_of_care_ODT" checked' not in body
+    # Closed: the default alone is not a choice the person made.
+    assert '<details class="group-details" id="field-level_of_care">' in body
+    every_level = client.get(URL, {"near": "38655", "level_of_care": ""}).content.decode()
+    assert 'value="OIT" id="id_level_of_care_OIT" checked' not in every_level
+    assert '<details class="group-details" id="field-level_of_care" open>' in every_level
+
+
+def test_an_invalid_search_still_counts_its_active_filters(client):
+    response = client.get(URL, {"payment": ["MD", "XX"], "evening": "true"})
+    assert response.status_code == 400
+    # The IOP default and evening; payment is wrong as a whole (XX), so it is not counted.
+    assert "Change search and filters (2 active)" in response.content.decode()

@@ -178,11 +178,13 @@ def _flag(param, chosen, errors):
 def _control(query, filterset, param, errors):
     """One parameter's control on the panel, with what is chosen and whether it is open."""
     value = chosen(filterset, param.name)
-    if params.uses_default(query, param.name):
-        value = None  # the default is not ticked: ticking nothing means it
     if param.kind == params.TERMS:
+        # The default (IOP) is ticked, so sending the panel keeps it: the group also sends
+        # an empty value, which alone would mean "every level of care".
         control = _checkbox_group(param, value, errors)
         control["empty_means_all"] = param.default is not None
+        if params.uses_default(query, param.name):
+            control["open"] = bool(control["errors"])  # the default alone opens nothing
     elif param.kind == params.BOOLEAN:
         control = _flag(param, value, errors)
         control["open"] = control["checked"] or bool(control["errors"])
@@ -343,7 +345,8 @@ def context(request, filterset, valid, page):
     query = request.GET
     form = filterset.form
     errors = form.errors if not valid else {}
-    found_chips = chips(query, filterset) if valid else []
+    # Also for an invalid search: the panel's summary counts what is active.
+    found_chips = chips(query, filterset)
     page_query = query.copy()
     page_query.pop("page", None)
     export_query = page_query.urlencode()
