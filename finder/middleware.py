@@ -55,6 +55,27 @@ class RequestLogMiddleware:
         return response
 
 
+class NoTraceMiddleware:
+    """TRACE is a 405 everywhere (JSON under /api/): it would echo a whole page or run the
+    API's checks, and no client of this site needs it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method != "TRACE":
+            return self.get_response(request)
+        allowed = "GET, HEAD, OPTIONS" if request.path.startswith("/api/") else "GET, HEAD, POST"
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": 'Method "TRACE" not allowed.'}, status=405)
+        else:
+            response = HttpResponse(
+                "TRACE is not allowed.\n", status=405, content_type="text/plain; charset=utf-8"
+            )
+        response["Allow"] = allowed
+        return response
+
+
 class NulInAdminInputMiddleware:
     """A NUL byte in an admin address or form is a 400, not a database error.
 

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     # /healthz and /readyz answer before host checks and the HTTPS redirect:
     # load balancers probe over plain HTTP with an IP for a Host header.
     "finder.health.HealthCheckMiddleware",
+    "finder.middleware.NoTraceMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "finder.csp.CSPMiddleware",
