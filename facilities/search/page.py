@@ -97,6 +97,7 @@ def url_with(query, **changes):
 class Chip:
     label: str
     remove_url: str
+    name: str  # the parameter it shows
     is_default: bool = False
 
 
@@ -105,10 +106,14 @@ def chips(query, filterset):
     found = []
     cleaned = _cleaned(filterset)
     if filterset.place is not None:
-        radius = cleaned.get("radius")
-        miles_text = f"{radius:g}" if radius is not None else str(DEFAULT_RADIUS_MILES)
         near = query.get("near", "").strip()
-        found.append(Chip(f"Within {miles_text} miles of {near}", _without(query, "near")))
+        found.append(
+            Chip(
+                f"Within {filterset.radius_miles:g} miles of {near}",
+                _without(query, "near"),
+                "near",
+            )
+        )
     for param in PARAMS:
         value = cleaned.get(param.name)
         if param.name in ("near", "radius", "ordering") or value in (None, "", []):
@@ -119,6 +124,7 @@ def chips(query, filterset):
                 Chip(
                     f"Only {labels.get(param.default, param.default)} (the default)",
                     url_with(query, **{param.name: ""}),
+                    param.name,
                     is_default=True,
                 )
             )
@@ -127,19 +133,27 @@ def chips(query, filterset):
             for code in value:
                 found.append(
                     Chip(
-                        param.chip_label(labels.get(code, code)), _without(query, param.name, code)
+                        param.chip_label(labels.get(code, code)),
+                        _without(query, param.name, code),
+                        param.name,
                     )
                 )
         elif param.kind == params.CODES:
             for code in value:
                 found.append(
-                    Chip(param.chip_label(state_name(code)), _without(query, param.name, code))
+                    Chip(
+                        param.chip_label(state_name(code)),
+                        _without(query, param.name, code),
+                        param.name,
+                    )
                 )
         elif param.kind == params.BOOLEAN:
-            found.append(Chip(param.boolean_chip_label(value), _without(query, param.name)))
+            found.append(
+                Chip(param.boolean_chip_label(value), _without(query, param.name), param.name)
+            )
         else:
             text = f"{value:g}" if param.kind == params.NUMBER else value
-            found.append(Chip(param.chip_label(text), _without(query, param.name)))
+            found.append(Chip(param.chip_label(text), _without(query, param.name), param.name))
     return found
 
 
@@ -255,7 +269,7 @@ def widen_links(query, found_chips, filterset):
     for chip in found_chips:
         if chip.is_default:
             links.append(("Include every level of care, not only IOP", chip.remove_url))
-        elif not chip.label.startswith("Within "):
+        elif chip.name != "near":  # the radius link above widens the place
             links.append((f"Search without “{chip.label}”", chip.remove_url))
     return links
 
@@ -274,11 +288,10 @@ def heading(filterset):
 def radius_options(filterset):
     """[(value, label, selected)] for the radius list: the default is the empty value (so
     the address stays short), and a radius from the URL that is not a step is added."""
-    chosen = _cleaned(filterset).get("radius")
+    in_force = filterset.radius_miles
     steps = list(BY_NAME["radius"].options)
-    if chosen is not None and chosen not in steps:
-        steps = sorted([*steps, chosen])
-    in_force = DEFAULT_RADIUS_MILES if chosen is None else chosen
+    if in_force not in steps:
+        steps = sorted([*steps, in_force])
     return [
         ("" if step == DEFAULT_RADIUS_MILES else f"{step:g}", f"{step:g} miles", step == in_force)
         for step in steps
