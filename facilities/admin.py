@@ -17,7 +17,7 @@ from simple_history.models import to_historic
 from .admin_import import FindTreatmentImportMixin
 from .history import HistoryAdmin, OneHistoryEntryPerSaveForm, save_in_bulk
 from .locking import VersionCheckedForm
-from .models import TERM_FIELDS, Facility, ProblemReport, Term
+from .models import TERM_FIELDS, Facility, ProblemReport, ServiceLine, Term
 
 FICTIONAL_WARNING = (
     "Demo data: this listing is fictional. Its name, address and phone numbers are made up "
@@ -76,6 +76,91 @@ class FacilityForm(CurationForm):
         fields = "__all__"
 
 
+class ServiceLineForm(CurationForm):
+    class Meta:
+        model = ServiceLine
+        fields = "__all__"
+
+
+# A line's form: its kind, its terms by theme, its IOP schedule.
+SERVICE_LINE_FIELDSETS = [
+    (None, {"fields": ["kind", "levels_of_care", "seen_version"]}),
+    (
+        "IOP schedule (when this line offers IOP)",
+        {
+            "fields": [
+                ("hours_per_week_min", "hours_per_week_max"),
+                ("sessions_per_week", "session_length_minutes"),
+                "duration_weeks",
+                ("offers_daytime", "offers_evening", "offers_weekend"),
+                "offers_virtual",
+                "transportation_assistance",
+            ]
+        },
+    ),
+    ("Payment", {"fields": ["payment_options", "payment_assistance"]}),
+    (
+        "Populations, ages, genders and languages",
+        {"fields": ["populations", "age_groups", "genders", "languages"]},
+    ),
+    (
+        "Treatment",
+        {"fields": ["medications", "approaches", "therapies", "conditions", "services"]},
+    ),
+    ("Licensing and accreditation", {"fields": ["accreditations"]}),
+]
+
+
+def line_edits_are_curated(request, line_forms):
+    """A curator's edits of service lines: remembered (imports leave them) and attributed."""
+    for line_form in line_forms:
+        line = line_form.instance
+        line._history_user = request.user
+        changed = [name for name in line_form.changed_data if name != "seen_version"]
+        if line.pk and changed:
+            add_curated(line, changed)
+
+
+class ServiceLineInline(admin.StackedInline):
+    """A listing's programs (substance use, mental health), each with its own care,
+    payment and populations, edited on the listing's page."""
+
+    model = ServiceLine
+    form = ServiceLineForm
+    fieldsets = SERVICE_LINE_FIELDSETS
+    autocomplete_fields = TERM_FIELDS
+    extra = 0
+    min_num = 1  # a listing offers at least one program
+    max_num = len(ServiceLine.Kind.choices)
+    show_change_link = True  # its own page has its history
+    verbose_name = "service line (program)"
+    verbose_name_plural = "service lines: what each program offers"
+
+
+@admin.register(ServiceLine)
+class ServiceLineAdmin(HistoryAdmin):
+    """One line's own page: its history and revert (lines are edited on their listing)."""
+
+    form = ServiceLineForm
+    fieldsets = [(None, {"fields": ["facility"]}), *SERVICE_LINE_FIELDSETS]
+    readonly_fields = ["facility"]
+    autocomplete_fields = TERM_FIELDS
+    list_display = ["facility", "kind"]
+    list_select_related = ["facility"]
+    search_fields = ["facility__name"]
+
+    def has_module_permission(self, request):
+        return False  # reached from a listing, not the admin index
+
+    def has_add_permission(self, request):
+        return False  # lines are added on their listing's page
+
+    def save_model(self, request, obj, form, change):
+        if to_historic(obj) is None:
+            line_edits_are_curated(request, [form])
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(Facility)
 # FindTreatmentImportMixin comes first: it adds the import page (Facilities -> Import).
 class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
@@ -100,17 +185,17 @@ class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
         VerificationFilter,
         ("state", admin.AllValuesFieldListFilter),  # only states that have listings
         "ownership",
-        "levels_of_care",
-        "payment_options",
-        "populations",
+        ("lines__levels_of_care", admin.RelatedOnlyFieldListFilter),
+        ("lines__payment_options", admin.RelatedOnlyFieldListFilter),
+        ("lines__populations", admin.RelatedOnlyFieldListFilter),
         "co_occurring",
         "source",
     ]
     search_fields = ["name", "program_name", "city", "^zip"]
     list_per_page = 50
-    # Autocomplete keeps a form with 13 vocabularies short; opening one lists all
+    # A line's 13 vocabularies are autocompletes (ServiceLineInline): opening one lists all
     # of its terms (the autocomplete view applies each field's limit_choices_to).
-    autocomplete_fields = TERM_FIELDS
+    inlines = [ServiceLineInline]
     actions = ["publish", "archive", "mark_verified_today"]
     save_on_top = True
     # Websites typed without a scheme are https today (Django 6's default too).
@@ -144,30 +229,6 @@ class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
             },
         ),
         ("Who runs it and co-occurring care", {"fields": ["ownership", "co_occurring"]}),
-        (
-            "Levels of care and IOP schedule",
-            {
-                "fields": [
-                    "levels_of_care",
-                    ("hours_per_week_min", "hours_per_week_max"),
-                    ("sessions_per_week", "session_length_minutes"),
-                    "duration_weeks",
-                    ("offers_daytime", "offers_evening", "offers_weekend"),
-                    "offers_virtual",
-                    "transportation_assistance",
-                ]
-            },
-        ),
-        ("Payment", {"fields": ["payment_options", "payment_assistance"]}),
-        (
-            "Populations, ages, genders and languages",
-            {"fields": ["populations", "age_groups", "genders", "languages"]},
-        ),
-        (
-            "Treatment",
-            {"fields": ["medications", "approaches", "therapies", "conditions", "services"]},
-        ),
-        ("Licensing and accreditation", {"fields": ["accreditations"]}),
         (
             "Curation",
             {
@@ -239,6 +300,11 @@ class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
                 changed.append("location_approximate")
             add_curated(obj, changed)
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ServiceLine:
+            line_edits_are_curated(request, formset.forms)
+        super().save_formset(request, form, formset, change)
 
     # Kept as they are now when reverting: the address and the import bookkeeping.
     KEPT_ON_REVERT = ["slug", "source", "source_key", "created_at"]

@@ -144,16 +144,16 @@ def _request_finished(**kwargs):
 def connect_signals():
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from .models import TERM_FIELDS, Facility, Term, data_changed
+    from .models import TERM_FIELDS, Facility, ServiceLine, Term, data_changed
 
     data_changed.connect(bump, dispatch_uid="data_version_bulk_write")
-    for model in (Facility, Term):
+    for model in (Facility, ServiceLine, Term):
         post_save.connect(bump, sender=model, dispatch_uid=f"data_version_save_{model.__name__}")
         post_delete.connect(
             bump, sender=model, dispatch_uid=f"data_version_delete_{model.__name__}"
         )
     for name in TERM_FIELDS:
-        through = Facility._meta.get_field(name).remote_field.through
+        through = ServiceLine._meta.get_field(name).remote_field.through
         m2m_changed.connect(_links_changed, sender=through, dispatch_uid=f"data_version_m2m_{name}")
     request_started.connect(_request_started, dispatch_uid="data_version_request_started")
     request_finished.connect(_request_finished, dispatch_uid="data_version_request_finished")

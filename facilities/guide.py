@@ -8,8 +8,6 @@ and 1 by the federal government. ..."
 from django.db.models import Count, Q
 
 from . import data_version, selectors
-from . import vocabulary as vocab
-from .search.params import DEFAULT_LEVEL_OF_CARE
 
 # Ownership in the guides' words; "run by" is said once, then just "by".
 OWNERSHIP_PHRASES = [
@@ -38,8 +36,7 @@ def _join(items):
 def iop_listings(queryset=None):
     """Published listings offering IOP: what the state and city pages count."""
     queryset = selectors.published_facilities() if queryset is None else queryset
-    ids = selectors.term_ids(vocab.LEVEL_OF_CARE, [DEFAULT_LEVEL_OF_CARE])
-    return queryset.filter(selectors.has_any_term("levels_of_care", ids))
+    return queryset.filter(selectors.has_line(selectors.line_offers_iop()))
 
 
 def summary_sentences(figures, place):
@@ -108,9 +105,8 @@ def state_counts(queryset=None):
 
 
 def _state_counts(queryset):
-    ids = selectors.term_ids(vocab.LEVEL_OF_CARE, [DEFAULT_LEVEL_OF_CARE])
     rows = (
-        queryset.annotate(is_iop=selectors.has_any_term("levels_of_care", ids))
+        queryset.annotate(is_iop=selectors.has_line(selectors.line_offers_iop()))
         .values("state")
         .annotate(iop=Count("id", filter=Q(is_iop=True)), total=Count("id"))
         .order_by()

@@ -1,4 +1,4 @@
-"""The facility data model: listings, and the vocabularies they are described in."""
+"""The facility data model: listings (places), their service lines (programs), and the vocabularies they are described in."""
 
 from functools import lru_cache
 from urllib.parse import quote
@@ -113,14 +113,14 @@ class Term(Versioned):
         return (self.group, self.code)
 
 
-# Facility's many-to-many fields onto the vocabularies, in form order.
+# A service line's many-to-many fields onto the vocabularies, in form order.
 TERM_FIELDS = list(vocab.TERM_FIELD_GROUPS)
 
 
-# Link tables the search filters on get an index on (term_id, facility_id) too
-# (migration 0005): "every listing with term X" is then read from the index alone,
-# for counts and summaries; Django's own (facility_id, term_id) index serves the
-# EXISTS probe of one listing.
+# Link tables the search filters on get an index on (term_id, serviceline_id) too
+# (migration 0007): "every line with term X" is then read from the index alone,
+# for counts and summaries; Django's own (serviceline_id, term_id) index serves the
+# EXISTS probe of one line.
 FILTERED_TERM_FIELDS = [
     "levels_of_care",
     "payment_options",
@@ -215,45 +215,6 @@ class Facility(Versioned):
         default=False,
         help_text="Treats substance use and mental health disorders together.",
     )
-    levels_of_care = _terms("levels_of_care", "levels of care")
-    payment_options = _terms("payment_options", "payment accepted")
-    payment_assistance = _terms("payment_assistance", "payment assistance")
-    populations = _terms("populations", "populations served")
-    age_groups = _terms("age_groups", "age groups")
-    genders = _terms("genders", "genders accepted")
-    languages = _terms("languages", "languages")
-    medications = _terms("medications", "medications")
-    approaches = _terms("approaches", "treatment approaches")
-    therapies = _terms("therapies", "holistic and adjunct therapies")
-    conditions = _terms("conditions", "conditions treated")
-    services = _terms("services", "services")
-    accreditations = _terms("accreditations", "licensing and accreditation")
-
-    # IOP program details that national locators do not carry
-    hours_per_week_min = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(40)]
-    )
-    hours_per_week_max = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(40)]
-    )
-    sessions_per_week = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(14)]
-    )
-    session_length_minutes = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(15), MaxValueValidator(600)]
-    )
-    duration_weeks = models.PositiveSmallIntegerField(
-        "typical duration (weeks)",
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(104)],
-    )
-    offers_daytime = models.BooleanField("daytime sessions", default=False)
-    offers_evening = models.BooleanField("evening sessions", default=False)
-    offers_weekend = models.BooleanField("weekend sessions", default=False)
-    offers_virtual = models.BooleanField("virtual (telehealth) option", default=False)
-    transportation_assistance = models.BooleanField(default=False)
-
     # Curation
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
@@ -283,20 +244,14 @@ class Facility(Versioned):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FacilityManager()
-    # Who changed what and when, vocabularies included; the raw import record is
-    # audit data of its own and would only bloat every historical row.
-    history = HistoricalRecords(m2m_fields=TERM_FIELDS, excluded_fields=["source_record"])
+    # Who changed what and when (a service line's terms have their own history); the raw
+    # import record is audit data of its own and would only bloat every historical row.
+    history = HistoricalRecords(excluded_fields=["source_record"])
 
     class Meta:
         verbose_name_plural = "facilities"
         ordering = ["name", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(hours_per_week_min__isnull=True)
-                | models.Q(hours_per_week_max__isnull=True)
-                | models.Q(hours_per_week_min__lte=models.F("hours_per_week_max")),
-                name="facility_hours_min_not_above_max",
-            ),
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True)
                 | models.Q(latitude__gte=-90, latitude__lte=90),
@@ -379,11 +334,6 @@ class Facility(Versioned):
 
         if self.state:
             self.state = self.state.upper()
-        low, high = self.hours_per_week_min, self.hours_per_week_max
-        if low is not None and high is not None and low > high:
-            raise ValidationError(
-                {"hours_per_week_max": "The maximum hours must be at least the minimum."}
-            )
         if (self.latitude is None) != (self.longitude is None):
             raise ValidationError("Give both latitude and longitude, or neither.")
 
@@ -413,6 +363,134 @@ class Facility(Versioned):
             return True
         age = timezone.localdate() - self.verified_at
         return age.days > settings.STALE_AFTER_DAYS
+
+
+class ServiceLineManager(models.Manager.from_queryset(VersionedQuerySet)):
+    def get_by_natural_key(self, slug, kind):
+        return self.get(facility__slug=slug, kind=kind)
+
+
+class ServiceLine(Versioned):
+    """One program of a place, as its source describes it: its substance use treatment or
+    its mental health treatment, with its own levels of care, payment, populations...
+
+    FindTreatment.gov lists a place once per program and the two rows often differ (an
+    IOP paid for yourself beside regular outpatient care on Medicaid): a search's
+    conditions must all be met by the same line (search/filters.py). The IOP schedule
+    belongs to the line that offers IOP.
+    """
+
+    class Kind(models.TextChoices):
+        SUBSTANCE_USE = "SA", "Substance use treatment"
+        MENTAL_HEALTH = "MH", "Mental health treatment"
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="lines")
+    kind = models.CharField(max_length=2, choices=Kind.choices, default=Kind.SUBSTANCE_USE)
+
+    levels_of_care = _terms("levels_of_care", "levels of care")
+    payment_options = _terms("payment_options", "payment accepted")
+    payment_assistance = _terms("payment_assistance", "payment assistance")
+    populations = _terms("populations", "populations served")
+    age_groups = _terms("age_groups", "age groups")
+    genders = _terms("genders", "genders accepted")
+    languages = _terms("languages", "languages")
+    medications = _terms("medications", "medications")
+    approaches = _terms("approaches", "treatment approaches")
+    therapies = _terms("therapies", "holistic and adjunct therapies")
+    conditions = _terms("conditions", "conditions treated")
+    services = _terms("services", "services")
+    accreditations = _terms("accreditations", "licensing and accreditation")
+
+    # IOP program details that national locators do not carry
+    hours_per_week_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(40)]
+    )
+    hours_per_week_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(40)]
+    )
+    sessions_per_week = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(14)]
+    )
+    session_length_minutes = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(15), MaxValueValidator(600)]
+    )
+    duration_weeks = models.PositiveSmallIntegerField(
+        "typical duration (weeks)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(104)],
+    )
+    offers_daytime = models.BooleanField("daytime sessions", default=False)
+    offers_evening = models.BooleanField("evening sessions", default=False)
+    offers_weekend = models.BooleanField("weekend sessions", default=False)
+    offers_virtual = models.BooleanField("virtual (telehealth) option", default=False)
+    transportation_assistance = models.BooleanField(default=False)
+
+    curated_fields = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="Fields a curator has edited; imports never overwrite these.",
+    )
+
+    objects = ServiceLineManager()
+    history = HistoricalRecords(m2m_fields=TERM_FIELDS)
+
+    class Meta:
+        verbose_name = "service line"
+        # Substance use first, as FindTreatment.gov lists them.
+        ordering = ["facility", "-kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "kind"], name="line_one_of_each_kind"),
+            models.CheckConstraint(
+                condition=models.Q(hours_per_week_min__isnull=True)
+                | models.Q(hours_per_week_max__isnull=True)
+                | models.Q(hours_per_week_min__lte=models.F("hours_per_week_max")),
+                name="line_hours_min_not_above_max",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    def natural_key(self):
+        return (*self.facility.natural_key(), self.kind)
+
+    natural_key.dependencies = ["facilities.facility"]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        low, high = self.hours_per_week_min, self.hours_per_week_max
+        if low is not None and high is not None and low > high:
+            raise ValidationError(
+                {"hours_per_week_max": "The maximum hours must be at least the minimum."}
+            )
+
+    @property
+    def source_rows(self):
+        """The listing's source rows that describe this line (FindTreatment's typeFacility)."""
+        record = self.facility.source_record if isinstance(self.facility.source_record, dict) else {}
+        return [
+            row
+            for row in record.get("rows") or []
+            if isinstance(row, dict) and str(row.get("typeFacility") or "SA") == self.kind
+        ]
+
+
+# The IOP schedule: a service line's own columns, shown with the line that offers IOP.
+SCHEDULE_FIELDS = [
+    "hours_per_week_min",
+    "hours_per_week_max",
+    "sessions_per_week",
+    "session_length_minutes",
+    "duration_weeks",
+    "offers_daytime",
+    "offers_evening",
+    "offers_weekend",
+    "offers_virtual",
+    "transportation_assistance",
+]
 
 
 def facility_url(slug):

@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 
 from . import data_version, geo, rows
 from . import vocabulary as vocab
-from .models import Facility, Term
+from .models import Facility, ServiceLine, Term
 from .search.params import DEFAULT_LEVEL_OF_CARE
 
 
@@ -58,15 +58,29 @@ def term_ids(group, codes):
     return [term["id"] for term in terms if term["code"] in codes or term["parent"] in codes]
 
 
-def has_any_term(field_name, ids):
-    """EXISTS(...) on a many-to-many field's link table: no joins, no duplicate rows."""
-    through = Facility._meta.get_field(field_name).remote_field.through
-    return Exists(through.objects.filter(facility_id=OuterRef("pk"), term_id__in=ids))
+def line_has_any_term(field_name, ids):
+    """A condition on a service line: it has one of these terms in this field.
+    EXISTS(...) on the field's link table: no joins, no duplicate rows."""
+    through = ServiceLine._meta.get_field(field_name).remote_field.through
+    return Exists(through.objects.filter(serviceline_id=OuterRef("pk"), term_id__in=ids))
 
 
-def has_any_in_field(field_name):
-    through = Facility._meta.get_field(field_name).remote_field.through
-    return Exists(through.objects.filter(facility_id=OuterRef("pk")))
+def line_has_any_in_field(field_name):
+    """A condition on a service line: it has any term in this field."""
+    through = ServiceLine._meta.get_field(field_name).remote_field.through
+    return Exists(through.objects.filter(serviceline_id=OuterRef("pk")))
+
+
+def line_offers_iop():
+    """A condition on a service line: it offers intensive outpatient care."""
+    ids = term_ids(vocab.LEVEL_OF_CARE, [DEFAULT_LEVEL_OF_CARE])
+    return line_has_any_term("levels_of_care", ids)
+
+
+def has_line(*conditions):
+    """A condition on a listing: one of its service lines meets every condition at once
+    (IOP and Medicaid in the same program, not IOP in one and Medicaid in the other)."""
+    return Exists(ServiceLine.objects.filter(facility_id=OuterRef("pk")).filter(*conditions))
 
 
 def within(queryset, latitude, longitude, miles):
@@ -88,7 +102,7 @@ def published_facilities():
 
 
 def for_detail(queryset):
-    """What a facility page or an API detail reads besides its terms (rows.read_models)."""
+    """What a facility page or an API detail reads besides its lines (rows.read_models)."""
     return queryset.select_related("ownership", "ownership__parent")
 
 
@@ -161,7 +175,7 @@ class CachedCountPaginator(Paginator):
             listings = rows_by_ids_first(self.filtered, bottom, top)
         else:
             listings = list(self.object_list[bottom:top])
-        rows.attach_terms(listings, rows.LIST_TERM_FIELDS)
+        rows.attach_lines(listings, rows.LIST_TERM_FIELDS)
         # _get_page: Paginator's hook for subclasses (Django 5.2) to make the Page.
         return self._get_page(listings, number, self)
 
@@ -185,24 +199,31 @@ def _rolled_up_counts(term_counts, group):
     return {code: counts[code] for code in order if counts.get(code)}
 
 
-def _term_counts(queryset, field_name, group):
-    through = Facility._meta.get_field(field_name).remote_field.through
+def _term_counts(queryset, field_name, group, line_conditions):
+    """{code: listings} of the listings in `queryset` whose lines meeting line_conditions
+    have the term: a listing counts once, and only where the counted line has it."""
+    through = ServiceLine._meta.get_field(field_name).remote_field.through
+    lines = ServiceLine.objects.filter(facility_id__in=queryset.values("id"))
     term_counts = (
-        through.objects.filter(facility_id__in=queryset.values("id"))
+        through.objects.filter(serviceline_id__in=lines.filter(*line_conditions).values("id"))
         .values_list("term_id")
-        .annotate(count=Count("facility_id", distinct=True))
+        .annotate(count=Count("serviceline__facility_id", distinct=True))
         .order_by()
     )
     return _rolled_up_counts(term_counts, group)
 
 
-def summary(queryset, top_cities=10):
+def summary(queryset, line_conditions=(), top_cities=10):
     """The figures a state guide writes, computed from the listings in `queryset`.
 
-    Ownership rolls VA, Defense and IHS up into FED; each facility counts once.
+    Ownership rolls VA, Defense and IHS up into FED; each facility counts once. Payment,
+    assistance and populations count where a line meeting `line_conditions` (the search's
+    conditions on one line, such as "offers IOP") has them: an IOP paid for yourself beside
+    regular outpatient care on Medicaid is not a Medicaid IOP.
     """
     queryset = queryset.order_by()
-    totals = queryset.annotate(assisted=has_any_in_field("payment_assistance")).aggregate(
+    assisted = has_line(*line_conditions, line_has_any_in_field("payment_assistance"))
+    totals = queryset.annotate(assisted=assisted).aggregate(
         facility_count=Count("id"),
         co_occurring_count=Count("id", filter=Q(co_occurring=True)),
         financial_assistance_count=Count("id", filter=Q(assisted=True)),
@@ -222,9 +243,13 @@ def summary(queryset, top_cities=10):
         "facility_count": totals["facility_count"],
         "ownership": _rolled_up_counts(ownership_rows, vocab.OWNERSHIP),
         "co_occurring_count": totals["co_occurring_count"],
-        "payment_options": _term_counts(queryset, "payment_options", vocab.PAYMENT),
+        "payment_options": _term_counts(
+            queryset, "payment_options", vocab.PAYMENT, line_conditions
+        ),
         "financial_assistance_count": totals["financial_assistance_count"],
-        "populations": _term_counts(queryset, "populations", vocab.POPULATION),
+        "populations": _term_counts(
+            queryset, "populations", vocab.POPULATION, line_conditions
+        ),
         "cities": [{"city": row["city"], "count": row["count"]} for row in cities],
     }
 
@@ -240,10 +265,7 @@ def nearby_iops(facility, count, radius_miles):
     with level_of_care=OIT finds, without parsing one."""
     if facility.latitude is None or facility.longitude is None:
         return []
-    iop = term_ids(vocab.LEVEL_OF_CARE, [DEFAULT_LEVEL_OF_CARE])
-    others = (
-        published_facilities().exclude(pk=facility.pk).filter(has_any_term("levels_of_care", iop))
-    )
+    others = published_facilities().exclude(pk=facility.pk).filter(has_line(line_offers_iop()))
     for radius in sorted({min(NEARBY_FIRST_RADIUS_MILES, radius_miles), radius_miles}):
         nearby = within(others, facility.latitude, facility.longitude, radius)
         nearby = nearby.order_by("distance_miles", "name", "id")
@@ -251,5 +273,5 @@ def nearby_iops(facility, count, radius_miles):
         nearest = rows_by_ids_first(nearby, 0, count)
         if len(nearest) == count:
             break  # anything outside this radius is farther than these
-    rows.attach_terms(nearest, rows.LIST_TERM_FIELDS)
+    rows.attach_lines(nearest, rows.LIST_TERM_FIELDS)
     return nearest

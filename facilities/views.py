@@ -181,7 +181,10 @@ def _place_context(listings, place_name, base_params, state_code, cache_parts):
     """What the state and city pages show: the guide's sentences and links into the search."""
 
     def count():
-        return selectors.summary(guide.iop_listings(listings)), listings.count()
+        figures = selectors.summary(
+            guide.iop_listings(listings), line_conditions=[selectors.line_offers_iop()]
+        )
+        return figures, listings.count()
 
     # A dozen aggregate queries over the state's listings: once per data version.
     figures, listing_count = data_version.cached("place", count, *cache_parts)

@@ -1,9 +1,9 @@
-"""Test data builders: facilities with vocabulary terms given by code."""
+"""Test data builders: facilities and their service lines, vocabulary terms given by code."""
 
 import itertools
 
 from facilities import vocabulary as vocab
-from facilities.models import Facility, Term
+from facilities.models import SCHEDULE_FIELDS, Facility, ServiceLine, Term
 
 _counter = itertools.count(1)
 
@@ -32,14 +32,34 @@ def term(group, code):
     return Term.objects.get(group=group, code=code)
 
 
-def make_facility(ownership=None, levels=("OIT",), **fields):
-    """A published facility in Jackson, MS unless told otherwise.
+def set_terms(line, **terms):
+    """Give a line the terms of these keywords (TERM_FIELDS), replacing what it had."""
+    for key, codes in terms.items():
+        field_name, group = TERM_FIELDS[key]
+        getattr(line, field_name).set(Term.objects.filter(group=group, code__in=list(codes or ())))
+
+
+def add_line(facility, kind="MH", levels=("ORT",), **fields):
+    """Another service line of a facility: add_line(f, "MH", levels=["ORT"], payments=["MD"])."""
+    terms = {key: fields.pop(key) for key in list(fields) if key in TERM_FIELDS}
+    line = ServiceLine.objects.create(facility=facility, kind=kind, **fields)
+    set_terms(line, levels=levels, **terms)
+    return line
+
+
+def line_of(facility, kind="SA"):
+    return facility.lines.get(kind=kind)
+
+
+def make_facility(ownership=None, levels=("OIT",), kind="SA", **fields):
+    """A published facility in Jackson, MS unless told otherwise, with one service line
+    (substance use unless `kind` says otherwise) holding the terms and the schedule.
 
     make_facility(name="A", ownership="PVTP", payments=["MD", "PI"], populations=["VET"])
     """
     number = next(_counter)
     terms = {key: fields.pop(key) for key in list(fields) if key in TERM_FIELDS}
-    terms["levels"] = levels
+    schedule = {name: fields.pop(name) for name in list(fields) if name in SCHEDULE_FIELDS}
     values = {
         "name": f"Test Facility {number}",
         "city": "Jackson",
@@ -53,12 +73,7 @@ def make_facility(ownership=None, levels=("OIT",), **fields):
     if ownership:
         values["ownership"] = term("ownership", ownership)
     facility = Facility.objects.create(**values)
-    for key, codes in terms.items():
-        field_name, group = TERM_FIELDS[key]
-        if codes:
-            getattr(facility, field_name).set(
-                Term.objects.filter(group=group, code__in=list(codes))
-            )
+    add_line(facility, kind, levels=levels, **terms, **schedule)
     return facility
 
 

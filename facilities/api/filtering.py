@@ -65,7 +65,10 @@ class StrictFilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if not filterset.is_valid():
             raise ValidationError(filter_error_body(filterset))
-        return filterset.qs
+        queryset = filterset.qs
+        # What one service line must meet (search/filters.py), for the state summary's counts.
+        view.line_conditions = filterset.line_conditions
+        return queryset
 
 
 class FacilityPagination(PageNumberPagination):

@@ -2,9 +2,14 @@
 
 List items carry vocabulary codes (look labels up once from vocabularies/);
 the detail carries {code, label} pairs. List items are made from listing rows
-(rows.py: the columns every list reads, terms attached), the detail from a model
-with its terms attached (rows.read_models), so the query count does not grow
+(rows.py: the columns every list reads, lines attached), the detail from a model
+with its lines attached (rows.read_models), so the query count does not grow
 with the page.
+
+A listing's facts are its service lines' (substance use, mental health): the
+detail carries them as `service_lines`; the flat fields of an item and of the
+detail are the union over its lines, and `iop` is the schedule of the line that
+offers IOP (rows.flat).
 """
 
 import functools
@@ -19,7 +24,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from .. import rows
-from ..models import TERM_FIELDS, Facility, Term, facility_url
+from ..models import TERM_FIELDS, Facility, ServiceLine, Term, facility_url
 
 
 class TermSerializer(serializers.ModelSerializer):
@@ -28,12 +33,16 @@ class TermSerializer(serializers.ModelSerializer):
         fields = ["code", "label"]
 
 
-def codes(**kwargs):
-    return serializers.SlugRelatedField(slug_field="code", many=True, read_only=True, **kwargs)
+def codes(name, **kwargs):
+    """A flat vocabulary field of a listing as codes: the union over its lines."""
+    return serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True, source=f"offered.{name}", **kwargs
+    )
 
 
 class IopSerializer(serializers.ModelSerializer):
-    """Program details national locators do not carry (null when not known)."""
+    """Program details national locators do not carry (null when not known): the schedule
+    of the line that offers IOP."""
 
     daytime = serializers.BooleanField(source="offers_daytime")
     evening = serializers.BooleanField(source="offers_evening")
@@ -41,7 +50,7 @@ class IopSerializer(serializers.ModelSerializer):
     virtual = serializers.BooleanField(source="offers_virtual")
 
     class Meta:
-        model = Facility
+        model = ServiceLine
         fields = [
             "hours_per_week_min",
             "hours_per_week_max",
@@ -108,13 +117,13 @@ _ITEM_COMPUTED = {
 
 class FacilityListSerializer(serializers.ModelSerializer):
     ownership = TermSerializer(read_only=True, allow_null=True)
-    levels_of_care = codes()
-    payment_options = codes()
+    levels_of_care = codes("levels_of_care", help_text="Over all its service lines.")
+    payment_options = codes("payment_options", help_text="Over all its service lines.")
     financial_assistance = serializers.SerializerMethodField(
-        help_text="Offers a sliding fee scale or other payment assistance."
+        help_text="Offers a sliding fee scale or other payment assistance (in any line)."
     )
-    populations = codes()
-    iop = IopSerializer(source="*", read_only=True)
+    populations = codes("populations", help_text="Over all its service lines.")
+    iop = IopSerializer(source="offered", read_only=True)
     url = serializers.SerializerMethodField(help_text="The listing's public page.")
     distance_miles = serializers.SerializerMethodField(
         help_text="Miles from the `near` place (to 0.1 mile); null without `near`."
@@ -185,7 +194,7 @@ class FacilityListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_financial_assistance(self, facility):
-        return bool(facility.payment_assistance.all())
+        return bool(facility.offered["payment_assistance"])
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, facility):
@@ -203,29 +212,59 @@ def labelled(**kwargs):
     return TermSerializer(many=True, read_only=True, **kwargs)
 
 
+class ServiceLineSerializer(serializers.ModelSerializer):
+    """One program of the place, as its source gave it: its care, payment, who it serves."""
+
+    kind = serializers.ChoiceField(
+        choices=ServiceLine.Kind.choices,
+        read_only=True,
+        help_text="SA: substance use treatment; MH: mental health treatment.",
+    )
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    iop = IopSerializer(source="*", read_only=True)
+
+    class Meta:
+        model = ServiceLine
+        fields = ["kind", "kind_label", *TERM_FIELDS, "iop", "transportation_assistance"]
+
+    def build_relational_field(self, field_name, relation_info):
+        return TermSerializer, {"many": True, "read_only": True}
+
+
 def _detail_fields():
-    """The list item's fields (less distance), more contact detail, and every vocabulary."""
+    """The list item's fields (less distance), more contact detail, every vocabulary
+    (flat: over all lines) and the service lines themselves."""
     fields = [name for name in FacilityListSerializer.Meta.fields if name != "distance_miles"]
     fields += ["state_name", "county", "hotline", "email", "description"]
     fields += ["transportation_assistance"]
-    return fields + [name for name in TERM_FIELDS if name not in fields]
+    return fields + [name for name in TERM_FIELDS if name not in fields] + ["service_lines"]
 
 
 class FacilityDetailSerializer(FacilityListSerializer):
     state_name = serializers.CharField(read_only=True)
-    levels_of_care = labelled()
-    payment_options = labelled()
-    payment_assistance = labelled()
-    populations = labelled()
-    age_groups = labelled()
-    genders = labelled()
-    languages = labelled()
-    medications = labelled()
-    approaches = labelled()
-    therapies = labelled()
-    conditions = labelled()
-    services = labelled()
-    accreditations = labelled()
+    levels_of_care = labelled(source="offered.levels_of_care")
+    payment_options = labelled(source="offered.payment_options")
+    payment_assistance = labelled(source="offered.payment_assistance")
+    populations = labelled(source="offered.populations")
+    age_groups = labelled(source="offered.age_groups")
+    genders = labelled(source="offered.genders")
+    languages = labelled(source="offered.languages")
+    medications = labelled(source="offered.medications")
+    approaches = labelled(source="offered.approaches")
+    therapies = labelled(source="offered.therapies")
+    conditions = labelled(source="offered.conditions")
+    services = labelled(source="offered.services")
+    accreditations = labelled(source="offered.accreditations")
+    transportation_assistance = serializers.BooleanField(
+        source="offered.transportation_assistance", read_only=True
+    )
+    service_lines = ServiceLineSerializer(
+        many=True,
+        read_only=True,
+        help_text="The place's programs (substance use, mental health), each with its own "
+        "care, payment and populations as its source gave them. A search's conditions are "
+        "met by one line together; the flat fields above are the union over the lines.",
+    )
 
     class Meta(FacilityListSerializer.Meta):
         fields = _detail_fields()

@@ -394,7 +394,10 @@ class StateSummary(ApiView):
         # Aggregates over a whole state: once per data version and set of filters.
         figures = data_version.cached(
             "api-state-summary",
-            lambda: selectors.summary(Facility.objects.filter(pk__in=matching.values("pk"))),
+            lambda: selectors.summary(
+                Facility.objects.filter(pk__in=matching.values("pk")),
+                line_conditions=self.line_conditions,
+            ),
             code,
             sorted(
                 (name, values)

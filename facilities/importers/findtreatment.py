@@ -9,7 +9,10 @@ How an import works:
 
 - Rows are grouped by a stable key (normalized name1, street1, city, state,
   ZIP5), across every file of the run, so the SA and MH rows of one place
-  become one listing with the union of their services.
+  become one listing (the place: name, address, phones, ownership) with one
+  service line per row type: the SA row's services are the substance use
+  line's, the MH row's the mental health line's, never a union of both.
+  Co-occurring care is the place's, from either row's evidence.
 - A group matches an existing listing by any of its frids, else by the
   stable key it was created with, else by the key of the listing's current
   (possibly curated) name and address. A match on a listing a curator
@@ -18,9 +21,10 @@ How an import works:
 - A listing's values are derived from all its source rows: a newer SA row
   replaces the old SA row and keeps the MH row, so importing pages one at a
   time gives the same listing as importing them together.
-- Fields named in curated_fields, and the fields an import never writes
-  (description, IOP schedule, verification, publication state), are kept;
-  what the import would have changed is reported.
+- Fields named in the listing's or a line's curated_fields, and the fields an
+  import never writes (description, IOP schedule, verification, publication
+  state), are kept; what the import would have changed is reported. A line the
+  source no longer describes is left as it is (a curator may have added it).
 - Each facility is written in its own transaction; a dry run is the same
   code in one outer transaction that is rolled back.
 """
@@ -42,7 +46,7 @@ from .. import rows as listing_rows
 from .. import vocabulary as vocab
 from ..geo import zip_centroid
 from ..history import single_history_entry
-from ..models import Facility, Term, phone_validator, zip_validator
+from ..models import Facility, ServiceLine, Term, phone_validator, zip_validator
 from ..states import STATES
 from ..text import normalize_city
 
@@ -56,7 +60,7 @@ IGNORE = "ignore"
 ANY_LABEL = "*"
 FLAG_FIELDS = {"co_occurring"}
 
-# Vocabulary group -> the Facility many-to-many field that holds it (vocabulary.py).
+# Vocabulary group -> the ServiceLine many-to-many field that holds it (vocabulary.py).
 GROUP_FIELDS = vocab.TERM_GROUP_FIELDS
 M2M_FIELDS = list(vocab.TERM_FIELD_GROUPS)
 SCALAR_FIELDS = [
@@ -229,9 +233,11 @@ class Mapping:
 class Vocabulary:
     """The mapping resolved against the terms in the database, for one run."""
 
-    def __init__(self, mapping):
+    def __init__(self, mapping, terms=None):
+        # `terms`: the Term rows to resolve against (a migration passes its historical ones).
         self.mapping = mapping
-        self.terms = {(t.group, t.code): t for t in Term.objects.all()}
+        terms = Term.objects.all() if terms is None else terms
+        self.terms = {(t.group, t.code): t for t in terms}
         self.by_label = {(t.group, normalize_label(t.label)): t for t in self.terms.values()}
         self.code_of = {t.pk: t.code for t in self.terms.values()}
         self.missing_targets = sorted(
@@ -533,11 +539,18 @@ def _coordinates(row):
     return lat, lng
 
 
+def row_kind(row):
+    """The service line a row describes: its typeFacility, "SA" or "MH". A row without one
+    (older exports) or with another value is taken as substance use, the locator's default."""
+    kind = str(row.get("typeFacility") or "").strip().upper()
+    return kind if kind in ServiceLine.Kind.values else ServiceLine.Kind.SUBSTANCE_USE
+
+
 @dataclass
 class Derived:
     values: dict  # scalar field -> value (ownership as a Term or None)
     location: tuple  # (latitude, longitude, approximate)
-    m2m: dict  # field -> set of term ids
+    lines: dict  # line kind -> {field -> set of term ids}
 
 
 def derive(rows, vocabulary, where="", warnings=None):
@@ -568,9 +581,10 @@ def derive(rows, vocabulary, where="", warnings=None):
         "ownership": None,
         "co_occurring": False,
     }
-    m2m = {name: set() for name in M2M_FIELDS}
+    lines = {}
     owners = []
     for row in rows:
+        m2m = lines.setdefault(row_kind(row), {name: set() for name in M2M_FIELDS})
         for service in row.get("services") or []:
             if not isinstance(service, dict):
                 continue
@@ -593,7 +607,7 @@ def derive(rows, vocabulary, where="", warnings=None):
         location = (centroid[0], centroid[1], True)
     else:
         location = (None, None, False)
-    return Derived(values, location, m2m)
+    return Derived(values, location, lines)
 
 
 def _display(value):
@@ -611,12 +625,34 @@ class _DryRunRollback(Exception):
     pass
 
 
-def _linked_term_ids(facility):
-    """{field: {term id, ...}} of the listing's vocabularies, in one query (rows.links)."""
-    links = {name: set() for name in M2M_FIELDS}
-    for field_name, _, term_id in listing_rows.links([facility.pk], M2M_FIELDS):
-        links[field_name].add(term_id)
+def _linked_term_ids(lines):
+    """{line id: {field: {term id, ...}}} of these lines' vocabularies, in one query."""
+    links = {line.pk: {name: set() for name in M2M_FIELDS} for line in lines}
+    for field_name, line_id, term_id in listing_rows.links(list(links), M2M_FIELDS):
+        links[line_id][field_name].add(term_id)
     return links
+
+
+def _add_links(line, ids_by_field):
+    """Link a new line to its terms, without reading first (it has none yet)."""
+    for name, ids in ids_by_field.items():
+        if ids:
+            field_ = ServiceLine._meta.get_field(name)
+            through = field_.remote_field.through
+            through.objects.bulk_create(
+                through(**{f"{field_.m2m_field_name()}_id": line.pk,
+                           f"{field_.m2m_reverse_field_name()}_id": term_id})
+                for term_id in sorted(ids)
+            )  # fmt: skip
+
+
+def _new_line(facility, kind, ids_by_field):
+    """A new service line with its terms, in one history entry."""
+    line = ServiceLine(facility=facility, kind=kind)
+    with single_history_entry(line, reason=HISTORY_REASON):
+        line.save()
+        _add_links(line, ids_by_field)
+    return line
 
 
 def _validate(facility):
@@ -842,15 +878,8 @@ class FindTreatmentImporter:
         # One history entry for the listing and all its terms (not one per field).
         with single_history_entry(facility, reason=HISTORY_REASON):
             facility.save()
-            for name, ids in derived.m2m.items():
-                if ids:  # a new listing has no links yet: insert them without reading first
-                    field_ = Facility._meta.get_field(name)
-                    through = field_.remote_field.through
-                    through.objects.bulk_create(
-                        through(**{f"{field_.m2m_field_name()}_id": facility.pk,
-                                   f"{field_.m2m_reverse_field_name()}_id": term_id})
-                        for term_id in sorted(ids)
-                    )  # fmt: skip
+        for kind, ids_by_field in sorted(derived.lines.items(), reverse=True):  # SA first
+            _new_line(facility, kind, ids_by_field)
         index.add(facility, frids)
         report.created.append(f"{facility} ({facility.slug})")
 
@@ -864,8 +893,8 @@ class FindTreatmentImporter:
             new_record, derive_from = record, incoming
         else:
             # A newer SA row replaces the old SA row; the MH row stays (and vice versa).
-            types = {str(row.get("typeFacility") or "") for row in incoming}
-            kept = [row for row in old_rows if str(row.get("typeFacility") or "") not in types]
+            kinds = {row_kind(row) for row in incoming}
+            kept = [row for row in old_rows if row_kind(row) not in kinds]
             derive_from = _sort_rows(kept + incoming)
             new_frids = sorted(set(old_frids) | set(frids))
             new_record = self._record(derive_from, new_frids)
@@ -905,16 +934,24 @@ class FindTreatmentImporter:
             facility.latitude, facility.longitude = latitude, longitude
             facility.location_approximate = approximate
 
-        m2m_changes = {}
-        linked = _linked_term_ids(facility)
-        for field_name, ids in derived.m2m.items():
-            current_ids = linked[field_name]
-            current_codes = {vocabulary.code_of.get(pk, str(pk)) for pk in current_ids}
-            new_codes = {vocabulary.code_of[pk] for pk in ids}
-            if current_ids != ids and consider(
-                field_name, current_codes, new_codes, field_name in curated
-            ):
-                m2m_changes[field_name] = ids
+        lines = {line.kind: line for line in facility.lines.all()}
+        linked = _linked_term_ids(lines.values())
+        new_lines, line_changes = {}, {}  # kind -> {field: ids}
+        for kind, ids_by_field in sorted(derived.lines.items(), reverse=True):
+            line = lines.get(kind)
+            if line is None:
+                new_lines[kind] = ids_by_field
+                changed.append(f"{kind} line")
+                continue
+            line_curated = set(line.curated_fields or [])
+            for field_name, ids in ids_by_field.items():
+                current_ids = linked[line.pk][field_name]
+                current_codes = {vocabulary.code_of.get(pk, str(pk)) for pk in current_ids}
+                new_codes = {vocabulary.code_of[pk] for pk in ids}
+                if current_ids != ids and consider(
+                    f"{kind} {field_name}", current_codes, new_codes, field_name in line_curated
+                ):
+                    line_changes.setdefault(kind, {})[field_name] = ids
 
         if new_record is not record:
             facility.source_record = new_record
@@ -925,8 +962,14 @@ class FindTreatmentImporter:
         _validate(facility)
         with single_history_entry(facility, reason=HISTORY_REASON):
             facility.save()
-            for field_name, ids in m2m_changes.items():
-                getattr(facility, field_name).set(ids)
+        for kind, ids_by_field in new_lines.items():
+            _new_line(facility, kind, ids_by_field)
+        for kind, ids_by_field in line_changes.items():
+            line = lines[kind]
+            with single_history_entry(line, reason=HISTORY_REASON):
+                line.save()
+                for field_name, ids in ids_by_field.items():
+                    getattr(line, field_name).set(ids)
         index.add(facility, frids)
         report.updated.append((name, changed))
 
@@ -979,7 +1022,8 @@ class LabelChooser:
         return chosen
 
 
-def _export_row(number, facility, chooser):
+def _export_row(number, facility, line, chooser):
+    """The FindTreatment row of one service line of a listing (typeFacility its kind)."""
     targets, term_labels = set(), {}
     if facility.ownership_id:
         target = Target(vocab.OWNERSHIP, facility.ownership.code)
@@ -988,7 +1032,7 @@ def _export_row(number, facility, chooser):
     if facility.co_occurring:
         targets.add(Target(FLAG, "co_occurring"))
     for field_name in M2M_FIELDS:
-        for term in getattr(facility, field_name).all():
+        for term in listing_rows.terms_of(line, field_name):
             target = Target(term.group, term.code)
             targets.add(target)
             term_labels[target] = term.label
@@ -1000,11 +1044,11 @@ def _export_row(number, facility, chooser):
     ]
     record = facility.source_record if isinstance(facility.source_record, dict) else {}
     frids = [str(frid) for frid in record.get("frids") or []]
-    types = sorted({str(r.get("typeFacility")) for r in record.get("rows") or [] if r})
+    own_frid = next((str(row["frid"]) for row in line.source_rows if row.get("frid")), None)
     precise = facility.latitude is not None and not facility.location_approximate
     return {
         "_irow": number,
-        "frid": frids[0] if frids else None,
+        "frid": own_frid or (frids[0] if frids else None),
         "frids": frids,
         "name1": facility.name,
         "name2": facility.program_name,
@@ -1021,16 +1065,21 @@ def _export_row(number, facility, chooser):
         "latitude": str(facility.latitude) if precise else None,
         "longitude": str(facility.longitude) if precise else None,
         "miles": None,
-        "typeFacility": "SA" if "SA" in types else ("MH" if "MH" in types else None),
+        "typeFacility": line.kind,
         "services": services,
     }
 
 
 def export_page(queryset, mapping=None):
-    """One export page (the FindTreatment format) for the listings in `queryset`."""
+    """One export page (the FindTreatment format) for the listings in `queryset`: a row per
+    service line, as FindTreatment.gov lists a place once per program."""
     chooser = LabelChooser(mapping or Mapping.load())
-    facilities = queryset.select_related("ownership").prefetch_related(*M2M_FIELDS)
-    rows = [_export_row(n, f, chooser) for n, f in enumerate(facilities.order_by("pk"), 1)]
+    facilities = listing_rows.read_models(queryset.select_related("ownership").order_by("pk"))
+    lines = [(facility, line) for facility in facilities for line in facility.service_lines]
+    rows = [
+        _export_row(number, facility, line, chooser)
+        for number, (facility, line) in enumerate(lines, start=1)
+    ]
     return {
         "page": 1,
         "totalPages": 1,

@@ -4,6 +4,10 @@ Parameter names and meanings are public (URLs and the partner API). Several
 values of one parameter mean OR (payment=MD&payment=MI: Medicaid or military
 insurance); different parameters combine with AND. Each filter's label, limits
 and parsing come from its row in search/params.py; what it does to the query is here.
+
+Filters on a service line (params.LINE: care, payment, who it serves, schedule) do
+not filter listings one by one: each adds a condition on a line, and the listing is
+found when one of its lines meets them all (IOP and Medicaid in the same program).
 """
 
 import copy
@@ -63,7 +67,8 @@ class CodeFilter(django_filters.MultipleChoiceFilter):
 
 
 class TermFilter(CodeFilter):
-    """Codes from one vocabulary group; several codes mean OR; a parent code finds its children."""
+    """Codes from one vocabulary group, a condition on a service line; several codes mean
+    OR; a parent code finds its children."""
 
     def __init__(self, *args, group, field_name, **kwargs):
         self.group = group
@@ -71,15 +76,14 @@ class TermFilter(CodeFilter):
         super().__init__(*args, field_name=field_name, **kwargs)
 
     def filter(self, queryset, value):
-        if not value:
-            return queryset
-        return queryset.filter(
-            selectors.has_any_term(self.field_name, selectors.term_ids(self.group, value))
-        )
+        if value:
+            ids = selectors.term_ids(self.group, value)
+            self.parent.add_line_condition(selectors.line_has_any_term(self.field_name, ids))
+        return queryset
 
 
 class OwnershipFilter(TermFilter):
-    """Ownership is a single foreign key, not a many-to-many."""
+    """Ownership is the place's, a single foreign key, not a many-to-many."""
 
     def filter(self, queryset, value):
         if not value:
@@ -123,7 +127,7 @@ class FacilityFilterSet(django_filters.FilterSet):
     language = TermFilter(**_words("language"))
     medication = TermFilter(**_words("medication"))
     telehealth = StrictBooleanFilter(method="filter_telehealth", **_words("telehealth"))
-    evening = StrictBooleanFilter(field_name="offers_evening", **_words("evening"))
+    evening = StrictBooleanFilter(method="filter_evening", **_words("evening"))
     max_hours_per_week = django_filters.NumberFilter(
         method="filter_max_hours", **_words("max_hours_per_week")
     )
@@ -147,6 +151,7 @@ class FacilityFilterSet(django_filters.FilterSet):
         self.request = request
         self.form_prefix = prefix
         self.filters = {}
+        self.line_conditions = []
         for name, base_filter in self.base_filters.items():
             filter_ = copy.copy(base_filter)
             if filter_.method is not None:
@@ -184,23 +189,34 @@ class FacilityFilterSet(django_filters.FilterSet):
     def filter_zip(self, queryset, name, value):
         return queryset.filter(zip__startswith=value.strip()[:5])
 
+    def add_line_condition(self, condition):
+        """A condition one service line must meet, with the search's other line conditions."""
+        self.line_conditions.append(condition)
+
     def filter_financial_assistance(self, queryset, name, value):
-        if value is None:
-            return queryset
-        has_assistance = selectors.has_any_in_field("payment_assistance")
-        return queryset.filter(has_assistance if value else ~has_assistance)
+        if value is not None:
+            has_assistance = selectors.line_has_any_in_field("payment_assistance")
+            self.add_line_condition(has_assistance if value else ~has_assistance)
+        return queryset
 
     def filter_telehealth(self, queryset, name, value):
-        if value is None:
-            return queryset
-        tele = selectors.has_any_term(
-            "levels_of_care", selectors.term_ids(vocab.LEVEL_OF_CARE, ["TELE"])
-        )
-        offers = Q(offers_virtual=True) | Q(tele)
-        return queryset.filter(offers if value else ~offers)
+        if value is not None:
+            tele = selectors.line_has_any_term(
+                "levels_of_care", selectors.term_ids(vocab.LEVEL_OF_CARE, ["TELE"])
+            )
+            offers = Q(offers_virtual=True) | Q(tele)
+            self.add_line_condition(offers if value else ~offers)
+        return queryset
+
+    def filter_evening(self, queryset, name, value):
+        if value is not None:
+            self.add_line_condition(Q(offers_evening=value))
+        return queryset
 
     def filter_max_hours(self, queryset, name, value):
-        return queryset.filter(hours_per_week_min__lte=value)
+        if value is not None:
+            self.add_line_condition(Q(hours_per_week_min__lte=value))
+        return queryset
 
     @property
     def place(self):
@@ -236,7 +252,11 @@ class FacilityFilterSet(django_filters.FilterSet):
         return valid
 
     def filter_queryset(self, queryset):
+        self.line_conditions = []
         queryset = super().filter_queryset(queryset)
+        if self.line_conditions:
+            # One line meets them all: the filters above only collected them.
+            queryset = queryset.filter(selectors.has_line(*self.line_conditions))
         ordering = self.form.cleaned_data.get("ordering")
         place = self.place
         if place is not None:

@@ -2,7 +2,8 @@
 
 A row gives a parameter's public name (URLs and the API), its label (one wording,
 shown on the filter panel, the chips, the error summary and in the API schema),
-how its value is read, its vocabulary group, the listing field it filters and the
+how its value is read, its vocabulary group, the listing or service line field it
+filters (its level: conditions on lines must be met by one line together) and the
 list column (CSV and API item) that shows it, the results page's default, the
 panel's hint and where the panel shows it. Read by search/filters.py (the
 FilterSet), search/page.py (the results page), api/schema.py (the OpenAPI
@@ -41,6 +42,12 @@ BOOLEAN = "boolean"  # true/false
 NUMBER = "number"  # a number within limits
 CHOICE = "choice"  # one of fixed choices
 
+# What a filter reads: the listing itself (the place: where it is, who runs it, its name,
+# co-occurring care) or one service line (the program: care, payment, who it serves,
+# schedule). The line conditions of one search must all be met by the same line.
+LISTING = "listing"
+LINE = "line"
+
 # The filter panel's sections, in order: (key, heading). A section's key is also its
 # element id (field-KEY), which the error summary links to. "where" is the panel's
 # top, where each field is linked to by its own id.
@@ -64,7 +71,8 @@ class Param:
     help: str = ""  # for developers: the API schema's sentence after the label
     hint: str = ""  # for people: a line under the label on the filter panel
     group: str | None = None  # TERMS: the vocabulary group
-    field: str | None = None  # the Facility field it filters, where it is one
+    field: str | None = None  # the Facility or ServiceLine field it filters, where it is one
+    level: str = LISTING  # LISTING or LINE: whose field it filters
     column: str | None = None  # the list column (CSV and API item) that shows it
     default: str | None = None  # the results page's value when the parameter is absent
     section: str = WHERE  # where the filter panel shows it
@@ -155,6 +163,7 @@ PARAMS = [
         field="levels_of_care",
         column="levels_of_care",
         default=DEFAULT_LEVEL_OF_CARE,
+        level=LINE,
         section="level_of_care",
     ),
     Param(
@@ -165,6 +174,7 @@ PARAMS = [
         group=vocab.PAYMENT,
         field="payment_options",
         column="payment_options",
+        level=LINE,
         section="payment",
     ),
     Param(
@@ -174,6 +184,7 @@ PARAMS = [
         help="true: offers a sliding fee scale or other payment assistance.",
         field="payment_assistance",
         column="financial_assistance",
+        level=LINE,
         section="payment",
     ),
     Param(
@@ -194,6 +205,7 @@ PARAMS = [
         group=vocab.POPULATION,
         field="populations",
         column="populations",
+        level=LINE,
         section="population",
     ),
     Param(
@@ -211,6 +223,7 @@ PARAMS = [
         group=vocab.AGE,
         field="age_groups",
         column="age_groups",
+        level=LINE,
         section="population",
     ),
     Param(
@@ -220,6 +233,7 @@ PARAMS = [
         group=vocab.LANGUAGE,
         field="languages",
         column="languages",
+        level=LINE,
         section="population",
     ),
     Param(
@@ -229,6 +243,7 @@ PARAMS = [
         group=vocab.MEDICATION,
         field="medications",
         column="medications",
+        level=LINE,
         section="co_occurring",
     ),
     Param(
@@ -238,6 +253,7 @@ PARAMS = [
         help="true: offers virtual sessions or telehealth as a level of care.",
         field="offers_virtual",
         column="virtual",
+        level=LINE,
         section="schedule",
     ),
     Param(
@@ -246,6 +262,7 @@ PARAMS = [
         BOOLEAN,
         field="offers_evening",
         column="evening",
+        level=LINE,
         section="schedule",
     ),
     Param(
@@ -255,6 +272,7 @@ PARAMS = [
         help="Programs whose schedule can be as light as this (hours_per_week_min <= N).",
         field="hours_per_week_min",
         column="hours_per_week_min",
+        level=LINE,
         section="schedule",
         min_value=1,
         max_value=40,

@@ -1,4 +1,4 @@
-"""Give every listing and term that has no history yet a first entry, vocabularies included.
+"""Give every listing, service line and term that has no history yet a first entry, vocabularies included.
 
 Run once after the history tables are created on a database that already has data,
 so the first curator edit shows as a change against something. (simple-history's
@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from facilities.history import record_history
-from facilities.models import Facility, Term
+from facilities.models import Facility, ServiceLine, Term
 
 BATCH = 1000
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     help = "Record a first history entry for listings and terms that have none."
 
     def handle(self, *args, **options):
-        for model in (Term, Facility):
+        for model in (Term, Facility, ServiceLine):
             has_history = model.history.values(model._meta.pk.attname)
             missing = model.objects.exclude(pk__in=has_history).order_by("pk")
             total = 0
