@@ -41,15 +41,21 @@ def run_import(*args):
     return status, out.getvalue(), err.getvalue()
 
 
-def codes(facility, field):
-    return set(getattr(facility, field).values_list("code", flat=True))
+def codes(facility, field, kind=None):
+    """A listing's codes in one field: of its `kind` line, else over all its lines."""
+    lines = facility.lines.all() if kind is None else facility.lines.filter(kind=kind)
+    return {code for line in lines for code in getattr(line, field).values_list("code", flat=True)}
+
+
+def kinds(facility):
+    return [line.kind for line in facility.lines.all()]
 
 
 def snapshot():
     """Everything about every listing, to compare before and after."""
     state = []
     for facility in Facility.objects.order_by("pk"):
-        values = model_to_dict(facility, exclude=M2M_FIELDS)
+        values = model_to_dict(facility)
         values.update(
             pk=facility.pk,
             slug=facility.slug,
@@ -58,6 +64,13 @@ def snapshot():
             curated_fields=facility.curated_fields,
             city_key=facility.city_key,
         )
-        values.update({field: sorted(codes(facility, field)) for field in M2M_FIELDS})
+        values["lines"] = {
+            line.kind: {
+                "curated_fields": line.curated_fields,
+                **{field: sorted(getattr(line, field).values_list("code", flat=True))
+                   for field in M2M_FIELDS},
+            }
+            for line in facility.lines.all()
+        }  # fmt: skip
         state.append(values)
     return state

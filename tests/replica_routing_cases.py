@@ -47,7 +47,7 @@ def test_listing_reads_go_to_the_replica():
 
 
 def test_the_data_version_and_a_pages_terms_are_read_where_the_listings_are():
-    # Both are plain SQL (rows.terms_by_listing, data_version): they must follow the
+    # Both are plain SQL (rows._read_lines, data_version): they must follow the
     # router too, or figures computed from the replica's listings are filed under the
     # primary's newer version.
     from facilities import data_version, rows
@@ -56,7 +56,7 @@ def test_the_data_version_and_a_pages_terms_are_read_where_the_listings_are():
     _, on_primary, on_replica = queries_on_each_alias(data_version._read)
     assert (on_primary, on_replica) == (0, 1)
     found, on_primary, on_replica = queries_on_each_alias(
-        lambda: rows.terms_by_listing([facility.pk], ["levels_of_care"])
+        lambda: rows._read_lines([facility.pk], ["levels_of_care"])
     )
     # (The terms and the version for their cache key come along, from the replica too.)
     assert found == {} and on_primary == 0 and on_replica >= 1

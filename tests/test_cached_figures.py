@@ -16,7 +16,7 @@ from django.utils import timezone
 from facilities import data_version, geo, rows, selectors
 from facilities.models import DataVersion, Facility, Term
 
-from .factories import make_facility, term
+from .factories import add_line, line_of, make_facility, term
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_the_state_page_follows_saves_deletes_and_vocabulary_links(client):
     figures = client.get("/states/ms/").context["figures"]
     assert figures["facility_count"] == 1 and "MD" not in figures["payment_options"]
 
-    first.payment_options.add(term("payment", "MD"))  # m2m_changed, no save()
+    line_of(first).payment_options.add(term("payment", "MD"))  # m2m_changed, no save()
     assert client.get("/states/ms/").context["figures"]["payment_options"]["MD"] == 1
 
     second = make_facility(state="MS", co_occurring=True)
@@ -135,26 +135,39 @@ def test_one_request_reads_the_version_once(client):
 
 def test_terms_come_in_vocabulary_order_in_one_query():
     facility = make_facility(payments=["SF", "MD", "PI"], populations=["VET"])
-    expected = list(facility.payment_options.order_by("sort_order", "label"))
+    add_line(facility, "MH", payments=["MC", "MD"])
+    expected_sa = list(line_of(facility).payment_options.order_by("sort_order", "label"))
+    expected_all = list(
+        Term.objects.filter(group="payment", code__in=["SF", "MD", "PI", "MC"]).order_by(
+            "sort_order", "label"
+        )
+    )
     rows.read_models(Facility.objects.all(), rows.LIST_TERM_FIELDS)  # caches the terms
     with CaptureQueriesContext(connection) as captured:
         (listing,) = rows.read_models(
             Facility.objects.filter(pk=facility.pk), rows.LIST_TERM_FIELDS
         )
-        payments = list(listing.payment_options.all())
-        populations = [t.code for t in listing.populations.all()]
-    assert payments == expected and populations == ["VET"]
-    assert [t.label for t in payments] == [t.label for t in expected]
-    # The version, the listing, then one query for all four fields' terms.
+        sa, mh = listing.service_lines
+        payments = list(sa.payment_options.all())
+        populations = [t.code for t in sa.populations.all()]
+        flat_payments = listing.offered["payment_options"]
+    assert (sa.kind, mh.kind) == ("SA", "MH")
+    assert payments == expected_sa and populations == ["VET"]
+    assert [t.code for t in mh.payment_options.all()] == ["MD", "MC"]
+    # The flat list: each term once, in vocabulary order.
+    assert flat_payments == expected_all
+    assert [t.label for t in payments] == [t.label for t in expected_sa]
+    # The version, the listing, then one query for its lines and all four fields' terms.
     assert len(captured) == 3, [q["sql"] for q in captured]
 
 
 def test_fetched_terms_refuse_what_would_need_a_query():
     make_facility(payments=["MD"])
     (listing,) = rows.read_models(Facility.objects.all(), rows.LIST_TERM_FIELDS)
-    assert listing.payment_options.count() == 1 and listing.payment_options.exists()
+    (line,) = listing.service_lines
+    assert line.payment_options.count() == 1 and line.payment_options.exists()
     with pytest.raises(AttributeError):
-        listing.payment_options.filter(code="MD")
+        line.payment_options.filter(code="MD")
 
 
 def test_csv_export_queries_do_not_grow_with_the_rows(client):

@@ -63,9 +63,10 @@ def test_round_trip_after_curators_edited_listings(tmp_path, terms):
     mohr.co_occurring = True  # a curator says so; no SG/TC label behind it
     mohr.curated_fields = ["street1", "phone", "co_occurring"]
     mohr.save()
-    mohr.populations.add(terms("population", "CO"))  # not curated, not implying the flag
-    mohr.therapies.add(terms("therapy", "YOGA"))  # a term FindTreatment has no label for
-    mohr.conditions.add(terms("condition", "ALC"))
+    line = mohr.lines.get()
+    line.populations.add(terms("population", "CO"))  # not curated, not implying the flag
+    line.therapies.add(terms("therapy", "YOGA"))  # a term FindTreatment has no label for
+    line.conditions.add(terms("condition", "ALC"))
     before = snapshot()
     path = export(tmp_path)
     assert snapshot() == before

@@ -22,6 +22,7 @@ from facilities.models import Facility
 from facilities.vocabulary import VOCABULARY
 
 from .findtreatment_support import (
+    kinds,
     SAMPLE,
     codes,
     run_import,
@@ -200,15 +201,20 @@ def _mh_twin_of_mohr():
     return row
 
 
-def test_sa_and_mh_rows_of_one_place_become_one_listing_with_both_services(tmp_path):
+def test_sa_and_mh_rows_of_one_place_become_one_listing_with_two_lines(tmp_path):
     page = write_page(tmp_path / "page.json", [sample_row(1), _mh_twin_of_mohr()])
     status, out, _ = run_import(page)
     assert status == 0
     assert Facility.objects.count() == 1
     mohr = Facility.objects.get()
     assert mohr.program_name == "Mohr Center"
-    assert codes(mohr, "levels_of_care") == {"RES", "RS", "ORT", "OIT"}
-    assert codes(mohr, "payment_options") == {"MD", "PI", "SF", "GF", "MC"}
+    assert kinds(mohr) == ["SA", "MH"]
+    # Each program keeps its own row's facts: never the union of both.
+    assert codes(mohr, "levels_of_care", "SA") == {"RES", "RS"}
+    assert codes(mohr, "payment_options", "SA") == {"MD", "PI", "SF", "GF"}
+    assert codes(mohr, "levels_of_care", "MH") == {"ORT", "OIT"}
+    assert codes(mohr, "payment_options", "MH") == {"MC"}
+    # Co-occurring care is the place's, from either row (here the MH row's SG).
     assert mohr.co_occurring is True
     assert mohr.source_record["frids"] == sorted([sample_row(1)["frid"], "mh-frid-of-mohr"])
     assert [row["typeFacility"] for row in mohr.source_record["rows"]] == ["MH", "SA"]
@@ -238,8 +244,10 @@ def test_a_newer_sa_row_replaces_the_old_sa_row_and_keeps_the_mh_row(tmp_path):
     newer["services"] = [{"f1": "", "f2": "PAY", "f3": "Cash or self-payment"}]
     run_import(write_page(tmp_path / "newer.json", [newer]))
     mohr = Facility.objects.get()
-    assert codes(mohr, "payment_options") == {"SF", "MC"}  # SA now only SF; MH still MC
-    assert codes(mohr, "levels_of_care") == {"ORT", "OIT"}  # SA lists no setting any more
+    assert codes(mohr, "payment_options", "SA") == {"SF"}  # the newer SA row's
+    assert codes(mohr, "payment_options", "MH") == {"MC"}  # the MH row's, kept
+    assert codes(mohr, "levels_of_care", "SA") == set()  # SA lists no setting any more
+    assert codes(mohr, "levels_of_care", "MH") == {"ORT", "OIT"}
 
 
 # --- Idempotence and updates -----------------------------------------------------------
@@ -276,7 +284,7 @@ def test_a_newer_export_updates_the_listing_it_matches(tmp_path):
     status, out, _ = run_import(write_page(tmp_path / "newer.json", [row]))
     assert status == 0
     assert "updated: Region Ten Community Services Board (Mohr Center)" in out
-    assert "(phone, payment_options, source_record)" in out
+    assert "(phone, SA payment_options, source_record)" in out
     mohr = by_slug(MOHR)
     assert mohr.phone == "434-555-0100"
     assert "MC" in codes(mohr, "payment_options")
@@ -322,9 +330,12 @@ def test_curated_fields_survive_and_what_would_change_is_reported(tmp_path, term
     mohr = by_slug(MOHR)
     mohr.phone = "434-555-0111"
     mohr.latitude, mohr.longitude = 38.03, -78.47
-    mohr.curated_fields = ["phone", "payment_options", "latitude", "longitude"]
+    mohr.curated_fields = ["phone", "latitude", "longitude"]
     mohr.save()
-    mohr.payment_options.remove(terms("payment", "GF"))
+    line = mohr.lines.get(kind="SA")
+    line.curated_fields = ["payment_options"]
+    line.save()
+    line.payment_options.remove(terms("payment", "GF"))
 
     newer = sample_row(1)
     newer["phone"] = "434-979-0000"
@@ -339,7 +350,7 @@ def test_curated_fields_survive_and_what_would_change_is_reported(tmp_path, term
     assert mohr.intake_phone == "434-979-0001"  # not curated: updated
     assert "kept curated phone of Region Ten" in out
     assert "'434-555-0111' (import has '434-979-0000')" in out
-    assert "kept curated payment_options" in out and "['GF', 'MD', 'PI', 'SF']" in out
+    assert "kept curated SA payment_options" in out and "['GF', 'MD', 'PI', 'SF']" in out
     assert "kept curated location" in out
 
 
@@ -347,19 +358,22 @@ def test_curation_an_import_never_touches(tmp_path):
     run_import(SAMPLE, "--publish")
     mohr = by_slug(MOHR)
     mohr.description = "Evening IOP, three nights a week."
-    mohr.hours_per_week_min, mohr.hours_per_week_max = 9, 12
-    mohr.offers_evening = True
     mohr.verified_at = datetime.date(2025, 1, 15)
     mohr.status = Facility.Status.ARCHIVED
     mohr.save()
+    line = mohr.lines.get()
+    line.hours_per_week_min, line.hours_per_week_max = 9, 12
+    line.offers_evening = True
+    line.save()
     newer = sample_row(1)
     newer["phone"] = "434-979-0000"
     run_import(write_page(tmp_path / "newer.json", [newer]))
     mohr.refresh_from_db()
     assert mohr.phone == "434-979-0000"
     assert mohr.description == "Evening IOP, three nights a week."
-    assert (mohr.hours_per_week_min, mohr.hours_per_week_max) == (9, 12)
-    assert mohr.offers_evening is True
+    line.refresh_from_db()
+    assert (line.hours_per_week_min, line.hours_per_week_max) == (9, 12)
+    assert line.offers_evening is True
     assert mohr.verified_at == datetime.date(2025, 1, 15)
     assert mohr.status == "archived"
 
@@ -546,13 +560,17 @@ def test_progress_is_reported_for_large_imports(tmp_path):
     assert "12/12 listings processed" in err
 
 
-def test_an_imported_listing_gets_one_history_entry_holding_its_terms():
+def test_an_imported_listing_and_its_line_get_one_history_entry_each_holding_its_terms():
     status, _, _ = run_import(SAMPLE, "--publish")
     assert status == 0
     facility = Facility.objects.get(program_name="Mohr Center")
     entries = list(facility.history.all())
     assert len(entries) == 1
     assert entries[0].history_change_reason == findtreatment.HISTORY_REASON
-    payments = set(entries[0].payment_options.values_list("term__code", flat=True))
-    assert payments == set(facility.payment_options.values_list("code", flat=True))
+    line = facility.lines.get()
+    line_entries = list(line.history.all())
+    assert len(line_entries) == 1
+    assert line_entries[0].history_change_reason == findtreatment.HISTORY_REASON
+    payments = set(line_entries[0].payment_options.values_list("term__code", flat=True))
+    assert payments == set(line.payment_options.values_list("code", flat=True))
     assert "MD" in payments

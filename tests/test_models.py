@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from facilities.models import Facility, Term
+from facilities.models import Facility, ServiceLine, Term
 from facilities.vocabulary import VOCABULARY
 
 
@@ -62,7 +62,6 @@ def test_city_key_matches_spellings_of_the_same_city():
         ("state", "XX"),
         ("phone", "call us"),
         ("website", "not a url"),
-        ("hours_per_week_min", 0),
         ("latitude", 123.0),
     ],
 )
@@ -75,15 +74,31 @@ def test_invalid_values_are_rejected_by_validation(field, value):
 
 
 @pytest.mark.django_db
+def test_a_lines_hours_below_one_are_rejected_by_validation():
+    facility = Facility.objects.create(name="X", city="Jackson", state="MS", zip="39201")
+    line = ServiceLine(facility=facility, hours_per_week_min=0)
+    with pytest.raises(ValidationError) as error:
+        line.full_clean()
+    assert "hours_per_week_min" in error.value.message_dict
+
+
+@pytest.mark.django_db
 def test_hours_minimum_above_maximum_is_rejected_by_clean_and_database():
-    facility = Facility(
-        name="X", city="Jackson", state="MS", zip="39201", hours_per_week_min=12,
-        hours_per_week_max=9,
-    )  # fmt: skip
+    facility = Facility.objects.create(name="X", city="Jackson", state="MS", zip="39201")
+    line = ServiceLine(facility=facility, hours_per_week_min=12, hours_per_week_max=9)
     with pytest.raises(ValidationError):
-        facility.full_clean()
+        line.full_clean()
     with pytest.raises(IntegrityError), transaction.atomic():
-        facility.save()
+        line.save()
+
+
+@pytest.mark.django_db
+def test_a_place_has_at_most_one_line_of_each_kind():
+    facility = Facility.objects.create(name="X", city="Jackson", state="MS", zip="39201")
+    ServiceLine.objects.create(facility=facility, kind="SA")
+    ServiceLine.objects.create(facility=facility, kind="MH")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ServiceLine.objects.create(facility=facility, kind="SA")
 
 
 @pytest.mark.django_db

@@ -1070,12 +1070,24 @@ def _export_row(number, facility, line, chooser):
     }
 
 
+def _no_line(facility):
+    """A listing without service lines (entered by hand, not yet described) still has a row:
+    its place, with no services, so importing the export finds it again."""
+    line = ServiceLine(facility=facility, kind=ServiceLine.Kind.SUBSTANCE_USE)
+    line._prefetched_objects_cache = {name: [] for name in M2M_FIELDS}
+    return line
+
+
 def export_page(queryset, mapping=None):
     """One export page (the FindTreatment format) for the listings in `queryset`: a row per
     service line, as FindTreatment.gov lists a place once per program."""
     chooser = LabelChooser(mapping or Mapping.load())
     facilities = listing_rows.read_models(queryset.select_related("ownership").order_by("pk"))
-    lines = [(facility, line) for facility in facilities for line in facility.service_lines]
+    lines = [
+        (facility, line)
+        for facility in facilities
+        for line in facility.service_lines or [_no_line(facility)]
+    ]
     rows = [
         _export_row(number, facility, line, chooser)
         for number, (facility, line) in enumerate(lines, start=1)
