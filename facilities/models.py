@@ -1,4 +1,5 @@
-"""The facility data model: listings (places), their service lines (programs), and the vocabularies they are described in."""
+"""The facility data model: listings (places), their service lines (programs), and the
+vocabularies they are described in."""
 
 from functools import lru_cache
 from urllib.parse import quote
@@ -470,7 +471,9 @@ class ServiceLine(Versioned):
     @property
     def source_rows(self):
         """The listing's source rows that describe this line (FindTreatment's typeFacility)."""
-        record = self.facility.source_record if isinstance(self.facility.source_record, dict) else {}
+        record = (
+            self.facility.source_record if isinstance(self.facility.source_record, dict) else {}
+        )
         return [
             row
             for row in record.get("rows") or []

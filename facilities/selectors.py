@@ -247,9 +247,7 @@ def summary(queryset, line_conditions=(), top_cities=10):
             queryset, "payment_options", vocab.PAYMENT, line_conditions
         ),
         "financial_assistance_count": totals["financial_assistance_count"],
-        "populations": _term_counts(
-            queryset, "populations", vocab.POPULATION, line_conditions
-        ),
+        "populations": _term_counts(queryset, "populations", vocab.POPULATION, line_conditions),
         "cities": [{"city": row["city"], "count": row["count"]} for row in cities],
     }
 

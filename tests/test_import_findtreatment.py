@@ -22,9 +22,9 @@ from facilities.models import Facility
 from facilities.vocabulary import VOCABULARY
 
 from .findtreatment_support import (
-    kinds,
     SAMPLE,
     codes,
+    kinds,
     run_import,
     sample_page,
     sample_row,
