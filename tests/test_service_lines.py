@@ -164,8 +164,8 @@ def _row(number, name, city, zip_code, kind, ownership, setting, payments, extra
     return {
         "_irow": number, "frid": f"ms-{kind.lower()}-{number}", "name1": name, "name2": "",
         "street1": street or f"{100 + number} Main Street", "street2": "", "city": city,
-        "state": "MS", "zip": zip_code, "phone": f"601-555-{number:04d}", "intake1": None, "hotline1": None,
-        "website": "", "latitude": None, "longitude": None, "miles": None,
+        "state": "MS", "zip": zip_code, "phone": f"601-555-{number:04d}", "intake1": None,
+        "hotline1": None, "website": "", "latitude": None, "longitude": None, "miles": None,
         "typeFacility": kind, "services": services,
     }  # fmt: skip
 
