@@ -93,7 +93,9 @@ def split_listings(apps, schema_editor):
         first_pk = facilities[0].pk
         current = {}  # facility id -> {field: {term id}}
         for name, through in facility_through.items():
-            links = through.objects.using(db).filter(facility_id__range=(first_pk, last_pk))
+            links = through.objects.using(db).filter(
+                facility_id__gte=first_pk, facility_id__lte=last_pk
+            )
             for facility_id, term_id in links.values_list("facility_id", "term_id"):
                 current.setdefault(facility_id, {}).setdefault(name, set()).add(term_id)
 
