@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from facilities import exports
+from facilities import exports, selectors
+from facilities.models import Facility
 from facilities.search import params
 from facilities.search.filters import FacilityFilterSet
 from facilities.search.params import BY_NAME, PARAMS
@@ -237,3 +238,30 @@ def test_an_invalid_search_still_counts_its_active_filters(client):
     assert response.status_code == 400
     # The IOP default and evening; payment is wrong as a whole (XX), so it is not counted.
     assert "Change search and filters (2 active)" in response.content.decode()
+
+
+def _sample_value(param):
+    if param.kind == params.TERMS:
+        return {"level_of_care": "OIT", "ownership": "PVTP"}.get(param.name) or next(
+            code for code, _ in selectors.term_choices(param.group)
+        )
+    return {
+        params.BOOLEAN: "true",
+        params.NUMBER: str(param.min_value),
+        params.CODES: "MS",
+        params.CHOICE: "name",
+        params.PLACE: "38655",
+    }.get(param.kind, "jackson")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", params.PARAMS, ids=lambda param: param.name)
+def test_a_parameters_level_decides_whether_it_is_a_condition_on_one_line(param):
+    query = {param.name: _sample_value(param)}
+    if param.name == "radius":
+        query["near"] = "38655"
+    filterset = FacilityFilterSet(query, queryset=Facility.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    filterset.qs  # noqa: B018  (filtering collects the line conditions)
+    expected = 1 if param.level == params.LINE else 0
+    assert len(filterset.line_conditions) == expected

@@ -74,7 +74,8 @@ def filter_parameters(exclude=()):
     for param in params.PARAMS:
         if param.name in exclude:
             continue
-        intro = " ".join(text.rstrip(".") + "." for text in (param.label, param.help) if text)
+        texts = (param.label, param.help, params.LINE_MEANING if param.level == params.LINE else "")
+        intro = " ".join(text.rstrip(".") + "." for text in texts if text)
         if param.kind == params.TERMS:
             parameters.append(_code_parameter(param.name, intro, documented_terms(param.group)))
         elif param.kind == params.CODES:

@@ -47,6 +47,11 @@ CHOICE = "choice"  # one of fixed choices
 # schedule). The line conditions of one search must all be met by the same line.
 LISTING = "listing"
 LINE = "line"
+# What a LINE parameter means, in the API schema's words.
+LINE_MEANING = (
+    "Met by one program (service line) of the place, together with the search's other "
+    "program conditions: IOP and Medicaid means a Medicaid IOP."
+)
 
 # The filter panel's sections, in order: (key, heading). A section's key is also its
 # element id (field-KEY), which the error summary links to. "where" is the panel's
