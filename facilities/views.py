@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from . import data_version, exports, guide, rows, selectors
+from . import data_version, detail, exports, guide, rows, selectors
 from . import vocabulary as vocab
 from .forms import ProblemReportForm, report_rate_limited
 from .search import page as results_page
@@ -116,6 +116,7 @@ def facility_detail(request, slug):
     nearby = selectors.nearby_iops(facility, NEARBY_COUNT, NEARBY_RADIUS_MILES)
     context = {
         "facility": facility,
+        "lines": detail.lines_of(facility),
         "nearby": nearby,
         "nearby_cards": results_page.result_cards(nearby, request),
         "nearby_radius": NEARBY_RADIUS_MILES,

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from facilities import geo
 from facilities.exports import CSV_COLUMNS
-from facilities.models import Facility
+from facilities.models import TERM_FIELDS, Facility
 from facilities.search.filters import FacilityFilterSet
 
-from .factories import build_mississippi, make_facility
+from .factories import add_line, build_mississippi, make_facility
 
 pytestmark = pytest.mark.django_db
 
@@ -260,6 +260,91 @@ def test_detail_has_labels_and_everything_known(client):
     assert body["state_name"] == "Mississippi" and body["county"] == "Hinds"
     assert body["description"] == "Evening groups."
     assert "distance_miles" not in body
+
+
+def codes(terms):
+    return [term["code"] for term in terms]
+
+
+def two_program_place():
+    """An IOP paid for yourself (SA), beside outpatient care on Medicaid (MH)."""
+    place = make_facility(
+        name="Two Rivers",
+        payments=["SF"],
+        assistance=["SS"],
+        populations=["VET"],
+        hours_per_week_min=9,
+        hours_per_week_max=12,
+        offers_evening=True,
+    )
+    add_line(
+        place,
+        "MH",
+        levels=["ORT"],
+        payments=["MD", "SF"],
+        offers_virtual=True,
+        transportation_assistance=True,
+    )
+    return place
+
+
+def test_the_detail_carries_each_service_line_with_its_own_terms(client):
+    place = two_program_place()
+    body = client.get(f"{LIST}{place.id}/").json()
+    sa, mh = body["service_lines"]
+    assert set(sa) == {"kind", "kind_label", *TERM_FIELDS, "iop", "transportation_assistance"}
+    assert (sa["kind"], sa["kind_label"]) == ("SA", "Substance use treatment")
+    assert (mh["kind"], mh["kind_label"]) == ("MH", "Mental health treatment")
+    assert codes(sa["levels_of_care"]) == ["OIT"] and codes(mh["levels_of_care"]) == ["ORT"]
+    assert sa["payment_options"] == [{"code": "SF", "label": "Cash or self-payment"}]
+    assert codes(mh["payment_options"]) == ["MD", "SF"]
+    assert codes(sa["payment_assistance"]) == ["SS"] and mh["payment_assistance"] == []
+    assert codes(sa["populations"]) == ["VET"] and mh["populations"] == []
+    assert (sa["iop"]["hours_per_week_min"], sa["iop"]["evening"]) == (9, True)
+    assert (mh["iop"]["hours_per_week_min"], mh["iop"]["virtual"]) == (None, True)
+    assert (sa["transportation_assistance"], mh["transportation_assistance"]) == (False, True)
+    # The flat fields, as documented: the union; the schedule of the line offering IOP.
+    assert codes(body["levels_of_care"]) == ["OIT", "ORT"]
+    assert codes(body["payment_options"]) == ["MD", "SF"]
+    assert body["iop"]["hours_per_week_min"] == 9
+    assert body["iop"]["virtual"] is True  # any line's
+    assert body["transportation_assistance"] is False  # the IOP line's
+
+
+def test_a_list_item_of_a_place_with_two_lines_is_the_flat_union(client):
+    place = two_program_place()
+    item = client.get(LIST).json()["results"][0]
+    assert item["id"] == place.id and "service_lines" not in item
+    assert item["levels_of_care"] == ["OIT", "ORT"]
+    assert item["payment_options"] == ["MD", "SF"]
+    assert item["populations"] == ["VET"] and item["financial_assistance"] is True
+    assert (item["iop"]["hours_per_week_min"], item["iop"]["virtual"]) == (9, True)
+    detail = client.get(f"{LIST}{place.id}/").json()
+    for name in ("levels_of_care", "payment_options", "populations"):
+        assert item[name] == codes(detail[name]), name
+    assert item["iop"] == detail["iop"]
+
+
+def test_detail_query_count_does_not_grow_with_lines_and_terms(client):
+    sparse = make_facility(name="Sparse")
+    rich = make_facility(
+        name="Rich",
+        payments=["PI", "MD", "SF"],
+        assistance=["SS"],
+        populations=["VET", "WN"],
+        ages=["ADLT"],
+        languages=["SP"],
+        medications=["BU"],
+        accreditations=["CARF"],
+    )
+    add_line(rich, "MH", levels=["ORT", "OIT"], payments=["MD"], ages=["CHLD"], genders=["FEM"])
+    client.get(f"{LIST}{sparse.id}/")  # warm the vocabulary cache
+    counts = []
+    for facility in (sparse, rich):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"{LIST}{facility.id}/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
 
 
 @pytest.mark.parametrize("status", [Facility.Status.DRAFT, Facility.Status.ARCHIVED])

@@ -8,8 +8,10 @@ from django.db import DatabaseError
 
 from facilities import selectors
 from facilities.api import schema as api_schema
-from facilities.models import Term
+from facilities.models import TERM_FIELDS, Term
 from facilities.search.filters import FacilityFilterSet
+
+from .factories import add_line, make_facility
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +30,44 @@ def test_spectacular_validates_the_schema_without_warnings(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     assert "/api/v1/facilities/" in target.read_text()
+
+
+def test_list_items_are_documented_as_flat_and_the_detail_as_carrying_the_lines(client):
+    document = openapi(client)
+    components = document["components"]["schemas"]
+    assert "union over its lines" in components["FacilityList"]["description"]
+    assert "union over its lines" in document["paths"]["/api/v1/facilities/"]["get"]["description"]
+    assert "service_lines" not in components["FacilityList"]["properties"]
+    lines = components["FacilityDetail"]["properties"]["service_lines"]
+    assert lines["items"] == {"$ref": "#/components/schemas/ServiceLine"}
+    line = components["ServiceLine"]["properties"]
+    assert set(line) == {"kind", "kind_label", *TERM_FIELDS, "iop", "transportation_assistance"}
+    assert line["payment_options"]["items"] == {"$ref": "#/components/schemas/Term"}
+    assert components["FacilityList"]["properties"]["payment_options"]["items"] == {
+        "type": "string"
+    }
+
+
+def test_the_documented_detail_has_the_shape_of_a_served_detail(client):
+    place = make_facility(payments=["SF"], hours_per_week_min=9)
+    add_line(place, "MH", levels=["ORT"], payments=["MD", "SF"])
+    served = client.get(f"/api/v1/facilities/{place.id}/").json()
+    content = openapi(client)["paths"]["/api/v1/facilities/{id}/"]["get"]["responses"]["200"]
+    (example,) = content["content"]["application/json"]["examples"].values()
+    documented = example["value"]
+    assert list(documented) == list(served)
+    assert list(documented["iop"]) == list(served["iop"])
+    assert [line["kind"] for line in documented["service_lines"]] == ["SA", "MH"]
+    for documented_line, served_line in zip(
+        documented["service_lines"], served["service_lines"], strict=True
+    ):
+        assert list(documented_line) == list(served_line)
+        assert list(documented_line["iop"]) == list(served_line["iop"])
+    # The example's point: Medicaid is the outpatient program's, not the IOP's.
+    assert {"code": "MD", "label": "Medicaid"} in documented["service_lines"][1]["payment_options"]
+    assert {"code": "MD", "label": "Medicaid"} not in documented["service_lines"][0][
+        "payment_options"
+    ]
 
 
 def test_every_filter_is_documented_with_its_allowed_codes(client):

@@ -12,7 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from facilities.models import Facility, ProblemReport
 
-from .factories import build_mississippi, make_facility
+from .factories import add_line, build_mississippi, make_facility
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -220,6 +220,52 @@ def test_page_has_no_serious_accessibility_violations_at_phone_and_desktop_width
     # with 400 on purpose is logged as a failed load: that one is expected).
     expected = "the server responded with a status of 400"
     assert [text for text in console_errors if expected not in text] == []
+
+
+def test_a_place_with_two_programs_is_clear_on_a_phone_and_a_desktop(page, finder):
+    """The facility page of a place whose mental health program differs from its IOP."""
+    add_line(
+        finder,
+        "MH",
+        levels=["ORT"],
+        payments=["MD", "SF"],
+        populations=["CO"],
+        ages=["ADLT", "YAD"],
+        conditions=["DEP", "ANX"],
+        approaches=["CBT", "DBT"],
+        services=["ASMT", "INDC"],
+    )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width_name in WIDTHS:
+        at_width(page, width_name)
+        page.goto(finder.get_absolute_url())
+        page.screenshot(
+            path=str(SCREENSHOTS / f"facility-two-programs-{WIDTHS[width_name][0]}.png"),
+            full_page=True,
+        )
+        assert serious_violations(page) == [], width_name
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (width_name, overflow)
+        # Calling still comes first, then what each program offers.
+        call = page.get_by_role("link", name="Call to start treatment (intake): 601-555-0143")
+        programs = page.get_by_role("heading", name="Programs at this place", level=2)
+        assert call.bounding_box()["y"] < programs.bounding_box()["y"]
+        payment = page.locator("section[aria-labelledby='payment-heading']")
+        blocks = payment.locator(".line")
+        assert blocks.locator("h3").all_inner_texts() == [
+            "Substance use treatment",
+            "Mental health treatment",
+        ]
+        mental_health = blocks.nth(1).get_by_role("listitem").all_inner_texts()
+        assert any(text.startswith("Medicaid") for text in mental_health)
+        assert not any(text.startswith("Private health insurance") for text in mental_health)
+        first, second = blocks.nth(0).bounding_box(), blocks.nth(1).bounding_box()
+        if width_name == "desktop":  # side by side
+            assert first["y"] == second["y"] and first["x"] < second["x"]
+        else:  # one above the other, each the width of the screen's column
+            assert first["y"] + first["height"] <= second["y"] and first["x"] == second["x"]
 
 
 def test_a_facility_named_like_html_renders_as_text_and_runs_nothing(page, finder):

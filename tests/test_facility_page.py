@@ -1,14 +1,15 @@
 """The facility page: everything we know, grouped as the domain brief groups it."""
 
 import datetime
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from facilities.models import Facility
+from facilities.models import Facility, Term
 
-from .factories import make_facility
+from .factories import add_line, make_facility
 
 pytestmark = pytest.mark.django_db
 
@@ -174,13 +175,15 @@ def test_page_links_to_report_a_problem(client):
 def test_query_count_does_not_grow_with_what_a_facility_offers(client):
     sparse = make_facility(name="Sparse", latitude=34.0, longitude=-89.0)
     rich = full_facility(latitude=36.0, longitude=-89.0)
+    two_programs = full_facility(name="Two programs", latitude=38.0, longitude=-89.0)
+    add_line(two_programs, "MH", levels=["ORT", "OIT"], payments=["MD", "SF"], ages=["CHLD"])
     client.get(sparse.get_absolute_url())  # warm the vocabulary cache
     counts = []
-    for facility in (sparse, rich):
+    for facility in (sparse, rich, two_programs):
         with CaptureQueriesContext(connection) as captured:
             assert client.get(facility.get_absolute_url()).status_code == 200
         counts.append(len(captured))
-    assert counts[0] == counts[1], counts
+    assert counts[0] == counts[1] == counts[2], counts
 
 
 def test_html_in_a_facility_name_is_escaped(client):
@@ -205,3 +208,201 @@ def test_county_is_named_once(client, county, shown):
     html = client.get(facility.get_absolute_url()).content.decode()
     assert shown in html
     assert f"{shown} County" not in html
+
+
+# --- A place's service lines (issue 12): one list where they agree, each program where not.
+
+
+class PageFacts(HTMLParser):
+    """What a facility page lists, and where: lists[(section, program, list heading)] are
+    the items' labels (without their descriptions; program "" when the list stands for
+    every program) and facts[(section, term)] the text of a <dt>/<dd> pair."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.lists, self.facts = {}, {}
+        self.section = self.program = self.heading = self._term = ""
+        self._capturing, self._text, self._in_description = None, [], False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        css = dict(attrs).get("class") or ""
+        if tag == "span" and "term-description" in css:
+            self._in_description = True
+        elif tag == "h3" and "line-name" in css:
+            self._start("program")
+        elif tag in ("h2", "h3", "h4", "li", "dt", "dd"):
+            self._start(tag)
+
+    def _start(self, what):
+        self._capturing, self._text = what, []
+
+    def handle_data(self, data):
+        if self._capturing and not self._in_description:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "span":
+            self._in_description = False
+            return
+        if self._capturing is None or tag not in ("h2", "h3", "h4", "li", "dt", "dd"):
+            return
+        text = " ".join("".join(self._text).split())
+        what, self._capturing = self._capturing, None
+        if what == "h2":
+            self.section, self.program, self.heading = text, "", ""
+        elif what == "program":
+            self.program, self.heading = text, ""
+        elif what in ("h3", "h4"):
+            self.heading = text
+        elif what == "li":
+            self.lists.setdefault((self.section, self.program, self.heading), []).append(text)
+        elif what == "dt":
+            self._term = text
+        elif what == "dd":
+            self.facts[(self.section, self._term)] = text
+
+    def programs(self, section):
+        """The program headings a section shows."""
+        return sorted({program for (where, program, _) in self.lists if where == section} - {""})
+
+
+def page_of(client, facility):
+    response = client.get(facility.get_absolute_url())
+    assert response.status_code == 200
+    body = response.content.decode()
+    return body, PageFacts(body)
+
+
+def section_html(body, heading_id):
+    start = body.index(f'id="{heading_id}"')
+    return body[start : body.index("</section>", start)]
+
+
+PAYMENT = "Payment and help with cost"
+SERVES = "Who it serves"
+PROGRAMS = "Programs at this place"
+
+
+def two_program_place(**fields):
+    """The issue's example: an IOP paid for yourself, beside outpatient care on Medicaid."""
+    values = {
+        "name": "Two Rivers Behavioral Health",
+        "payments": ["SF"],
+        "populations": ["VET"],
+        "languages": ["SP"],
+        "approaches": ["CBT"],
+        "accreditations": ["CARF"],
+        "hours_per_week_min": 9,
+        "hours_per_week_max": 12,
+        "offers_evening": True,
+    }
+    values.update(fields)
+    place = make_facility(**values)
+    # No populations, languages nor accreditations in the mental health line.
+    add_line(place, "MH", levels=["ORT"], payments=["MD", "SF"], approaches=["CBT"])
+    return place
+
+
+def test_two_programs_that_differ_are_each_shown_under_their_own_name(client):
+    body, page = page_of(client, two_program_place())
+    sa, mh = "Substance use treatment", "Mental health treatment"
+    # The levels of care of each program, right after how to call.
+    assert body.index(">Contact and how to start</h2>") < body.index(f">{PROGRAMS}</h2>")
+    assert body.index(f">{PROGRAMS}</h2>") < body.index(">IOP schedule</h2>")
+    assert page.facts[(PROGRAMS, sa)] == "Intensive outpatient (IOP)"
+    assert page.facts[(PROGRAMS, mh)] == "Regular outpatient"
+    assert "a substance use treatment program and a mental health treatment program" in body
+    # Payment: Medicaid is the mental health program's only.
+    assert page.lists[(PAYMENT, sa, "Payment accepted")] == ["Cash or self-payment"]
+    assert page.lists[(PAYMENT, mh, "Payment accepted")] == ["Medicaid", "Cash or self-payment"]
+    assert page.programs(PAYMENT) == [mh, sa]
+    # Who it serves: the mental health program lists nobody in particular, and says so.
+    assert page.lists[(SERVES, sa, "Programs for")] == ["Veterans"]
+    assert page.lists[(SERVES, sa, "Languages")] == ["Spanish"]
+    assert not [key for key in page.lists if key[:2] == (SERVES, mh)]
+    serves = section_html(body, "serves-heading")
+    assert serves.index(mh) < serves.index("Not listed: ask the program.")
+    # Treatment: the same in both programs, so one list without program headings.
+    assert page.lists[("Treatment", "", "Treatment approaches")] == ["Cognitive behavioral therapy"]
+    assert page.programs("Treatment") == []
+    # Licensing differs: only the substance use program is accredited.
+    assert page.lists[("Licensing and who runs it", sa, "Licensed or accredited by")] == ["CARF"]
+    # The badges at the top are every level of care of the place.
+    badges = body[body.index('<ul class="badges">') : body.index("</ul>", body.index("badges"))]
+    assert "Intensive outpatient (IOP)" in badges and "Regular outpatient" in badges
+    # The schedule says whose it is.
+    schedule = section_html(body, "schedule-heading")
+    assert "For the substance use treatment program." in schedule
+    assert page.facts[("IOP schedule", "Hours a week")] == "9 to 12"
+
+
+def test_the_schedule_is_the_iop_programs_own_even_when_it_is_the_second(client):
+    place = make_facility(levels=["ORT"], offers_virtual=True, transportation_assistance=True)
+    add_line(place, "MH", levels=["OIT"], hours_per_week_min=10, offers_evening=True)
+    body, page = page_of(client, place)
+    assert "For the mental health treatment program." in section_html(body, "schedule-heading")
+    assert page.facts[("IOP schedule", "Hours a week")] == "10"
+    assert page.facts[("IOP schedule", "When")] == "Evening"
+    # The substance use program's virtual sessions and rides are not the IOP's.
+    assert page.facts[("IOP schedule", "Virtual (video) sessions")] == "Not listed"
+    assert page.facts[("IOP schedule", "Help with transportation")] == "Not listed"
+    assert page.facts[(PROGRAMS, "Mental health treatment")] == "Intensive outpatient (IOP)"
+
+
+def test_a_place_with_one_program_shows_its_lists_once_without_program_headings(client):
+    body, page = page_of(client, full_facility())
+    assert f">{PROGRAMS}</h2>" not in body
+    assert 'class="line-name"' not in body and "For the " not in body
+    assert page.lists[(PAYMENT, "", "Payment accepted")] == [
+        "Private health insurance",
+        "Medicaid",
+    ]
+    assert page.lists[(SERVES, "", "Languages")] == ["Spanish"]
+    for section in (PAYMENT, SERVES, "Treatment", "Licensing and who runs it"):
+        assert page.programs(section) == [], section
+
+
+def test_two_programs_with_the_same_terms_show_each_list_once(client):
+    place = make_facility(payments=["MD", "SF"], populations=["VET"])
+    add_line(place, "MH", levels=["OIT"], payments=["SF", "MD"], populations=["VET"])
+    body, page = page_of(client, place)
+    assert f">{PROGRAMS}</h2>" not in body and 'class="line-name"' not in body
+    assert page.lists[(PAYMENT, "", "Payment accepted")] == ["Medicaid", "Cash or self-payment"]
+    assert page.lists[(SERVES, "", "Programs for")] == ["Veterans"]
+
+
+def test_two_programs_that_differ_in_payment_only_list_their_levels_of_care_once(client):
+    place = make_facility(payments=["SF"])
+    add_line(place, "MH", levels=["OIT"], payments=["MD"])
+    body, page = page_of(client, place)
+    assert page.facts[(PROGRAMS, "Both programs")] == "Intensive outpatient (IOP)"
+    assert page.lists[(PAYMENT, "Mental health treatment", "Payment accepted")] == ["Medicaid"]
+    assert page.lists[(PAYMENT, "Substance use treatment", "Payment accepted")] == [
+        "Cash or self-payment"
+    ]
+
+
+def test_a_programs_terms_are_escaped(client):
+    Term.objects.create(
+        group="payment",
+        code="XSS",
+        label="<script>alert(1)</script>",
+        description='<img src=x onerror="alert(2)">',
+    )
+    place = make_facility(payments=["SF"])
+    add_line(place, "MH", payments=["XSS"])
+    body, page = page_of(client, place)
+    assert "<script>alert(1)" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert page.lists[(PAYMENT, "Mental health treatment", "Payment accepted")] == [
+        "<script>alert(1)</script>"
+    ]
+
+
+def test_a_listing_without_lines_still_has_a_page(client):
+    place = make_facility(name="Lines deleted by a curator")
+    place.lines.all().delete()
+    body, page = page_of(client, place)
+    assert ">Payment and help with cost</h2>" in body and 'class="line-name"' not in body
+    assert page.facts[("IOP schedule", "Hours a week")] == "Ask the program"

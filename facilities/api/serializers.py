@@ -33,16 +33,23 @@ class TermSerializer(serializers.ModelSerializer):
         fields = ["code", "label"]
 
 
+@extend_schema_field(OpenApiTypes.STR)  # a code; the schema cannot follow "offered."
+class TermCodeField(serializers.SlugRelatedField):
+    """A vocabulary term as its code."""
+
+
 def codes(name, **kwargs):
     """A flat vocabulary field of a listing as codes: the union over its lines."""
-    return serializers.SlugRelatedField(
+    return TermCodeField(
         slug_field="code", many=True, read_only=True, source=f"offered.{name}", **kwargs
     )
 
 
 class IopSerializer(serializers.ModelSerializer):
-    """Program details national locators do not carry (null when not known): the schedule
-    of the line that offers IOP."""
+    """The IOP schedule: program details national locators do not carry (null when not
+    known). In a service line, that line's; in a listing's flat `iop`, the schedule of its
+    line that offers IOP (else of its first line), with `virtual` true when any line
+    offers virtual sessions."""
 
     daytime = serializers.BooleanField(source="offers_daytime")
     evening = serializers.BooleanField(source="offers_evening")
@@ -116,6 +123,11 @@ _ITEM_COMPUTED = {
 
 
 class FacilityListSerializer(serializers.ModelSerializer):
+    """A listing in a list: flat. A place may have two service lines (substance use and
+    mental health treatment) with different care, payment and populations; an item's
+    vocabularies are the union over its lines and `iop` the schedule of the line that
+    offers IOP. The listing's detail carries each line (`service_lines`)."""
+
     ownership = TermSerializer(read_only=True, allow_null=True)
     levels_of_care = codes("levels_of_care", help_text="Over all its service lines.")
     payment_options = codes("payment_options", help_text="Over all its service lines.")
@@ -241,6 +253,11 @@ def _detail_fields():
 
 
 class FacilityDetailSerializer(FacilityListSerializer):
+    """A listing with everything known about it, codes with labels. Its facts are its
+    service lines': `service_lines` gives each line's own care, payment and populations;
+    the flat vocabularies are the union over the lines, as in a list item, and `iop` and
+    `transportation_assistance` are those of the line that offers IOP."""
+
     state_name = serializers.CharField(read_only=True)
     levels_of_care = labelled(source="offered.levels_of_care")
     payment_options = labelled(source="offered.payment_options")
@@ -256,7 +273,9 @@ class FacilityDetailSerializer(FacilityListSerializer):
     services = labelled(source="offered.services")
     accreditations = labelled(source="offered.accreditations")
     transportation_assistance = serializers.BooleanField(
-        source="offered.transportation_assistance", read_only=True
+        source="offered.transportation_assistance",
+        read_only=True,
+        help_text="The line that offers IOP helps with transportation (see service_lines).",
     )
     service_lines = ServiceLineSerializer(
         many=True,

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from .. import data_version, exports, rows, selectors
 from .. import vocabulary as vocab
-from ..models import Facility
+from ..models import TERM_FIELDS, Facility, ServiceLine
 from ..search import params
 from ..search.filters import FacilityFilterSet
 from ..states import STATE_CHOICES, STATES
@@ -39,6 +39,7 @@ from .serializers import (
     FacilityListSerializer,
     GeoJSONFeatureCollectionSerializer,
     ItemPage,
+    ServiceLineSerializer,
     StatesSerializer,
     StateSummarySerializer,
     VocabulariesSerializer,
@@ -107,6 +108,14 @@ one is a 400 naming the parameter and what it allows.
 `near` (with optional `radius`, default 25 miles) keeps listings within that
 distance, sorts them nearest first and fills in `distance_miles`.
 
+A place may have two service lines, substance use and mental health treatment,
+each with its own care, payment and populations. The filters of one search must
+be met by the same line (`level_of_care=OIT&payment=MD`: a line offering IOP that
+takes Medicaid); place facts (location, ownership, name, co-occurring) are the
+place's. A list item is flat: its vocabularies are the union over its lines and
+`iop` is the schedule of the line offering IOP. The detail
+(`/api/v1/facilities/{id}/`) carries each line in `service_lines`.
+
 `format=csv` and `format=geojson` return **every** matching listing in one
 streamed file instead of a page.
 
@@ -164,7 +173,7 @@ EXAMPLE_ROW = {
     "ownership__code": "PVTN",
     "ownership__label": "Private non-profit",
     "levels_of_care": _terms("OIT", "ORT"),
-    "payment_options": _terms("MD", "PI", "SF"),
+    "payment_options": _terms("PI", "MD", "SF"),  # in the vocabulary's order, as served
     "payment_assistance": _terms("SS"),
     "populations": _terms("VET"),
 }
@@ -178,6 +187,69 @@ LIST_ITEM_EXAMPLE = FacilityListSerializer.item(
         lambda slug: f"/facilities/{slug}/",
     ),
 )
+
+
+def _labelled(field_name, codes):
+    """[{code, label}] of the built-in vocabulary, for the documented detail."""
+    labels = {entry[0]: entry[1] for entry in vocab.VOCABULARY[vocab.TERM_FIELD_GROUPS[field_name]]}
+    return [{"code": code, "label": labels[code]} for code in codes]
+
+
+# The example place's two lines (codes per vocabulary; the others empty): an IOP paid
+# privately or by yourself beside regular outpatient care that also takes Medicaid.
+EXAMPLE_LINES = {
+    "SA": {
+        "levels_of_care": ["OIT"],
+        "payment_options": ["PI", "SF"],
+        "payment_assistance": ["SS"],
+        "populations": ["VET"],
+    },
+    "MH": {"levels_of_care": ["ORT"], "payment_options": ["PI", "MD", "SF"]},
+}
+# A line without an IOP schedule: nothing known, no sessions offered.
+_NO_IOP = {
+    name: False if isinstance(value, bool) else None
+    for name, value in LIST_ITEM_EXAMPLE["iop"].items()
+}
+
+
+def _example_line(kind):
+    values = {
+        "kind": kind,
+        "kind_label": ServiceLine.Kind(kind).label,
+        **{name: _labelled(name, EXAMPLE_LINES[kind].get(name, ())) for name in TERM_FIELDS},
+        "iop": LIST_ITEM_EXAMPLE["iop"] if kind == "SA" else _NO_IOP,
+        "transportation_assistance": False,
+    }
+    return {name: values[name] for name in ServiceLineSerializer.Meta.fields}
+
+
+def _example_detail():
+    """The list item's example as a detail: labels, more contact detail, the lines."""
+    lines = [_example_line(kind) for kind in EXAMPLE_LINES]
+    values = {
+        **LIST_ITEM_EXAMPLE,
+        "state_name": "Mississippi",
+        "county": EXAMPLE_ROW["county"],
+        "hotline": "",
+        "email": "",
+        "description": "Evening groups three times a week.",
+        "transportation_assistance": False,
+        "service_lines": lines,
+        # The flat fields: each line's terms once, in the vocabulary's order.
+        **{
+            name: [
+                term
+                for term in _labelled(name, [entry[0] for entry in vocab.VOCABULARY[group]])
+                if any(term in line[name] for line in lines)
+            ]
+            for name, group in vocab.TERM_FIELD_GROUPS.items()
+        },
+    }
+    return {name: values[name] for name in FacilityDetailSerializer.Meta.fields}
+
+
+DETAIL_EXAMPLE = _example_detail()
 
 
 @extend_schema(
@@ -239,9 +311,15 @@ class FacilityList(ApiView, generics.ListAPIView):
 
 @extend_schema(
     summary="One listing",
-    description="A published listing with everything known about it, codes with labels.",
+    description="A published listing with everything known about it, codes with labels. "
+    "`service_lines` gives each of its programs (substance use, mental health treatment) "
+    "with its own care, payment and populations; the flat vocabularies are the union over "
+    "them, as in a list item.",
     responses={
-        (200, JSON): FacilityDetailSerializer,
+        (200, JSON): OpenApiResponse(
+            FacilityDetailSerializer,
+            examples=[OpenApiExample("A place with two programs", value=DETAIL_EXAMPLE)],
+        ),
         **schema.NOT_MODIFIED,
         (404, JSON): schema.error("No published listing has this id."),
         **schema.COMMON_ERRORS,

@@ -32,8 +32,8 @@ def tel_href(phone):
 
 @register.filter
 def schedule(listing):
-    """IOP schedule in a few words: ["9-12 hours a week", "Evening", ...], of a Facility or
-    a listing row (rows.LIST_COLUMNS)."""
+    """IOP schedule in a few words: ["9-12 hours a week", "Evening", ...], of a listing row
+    (rows.read: the flat schedule) or a ServiceLine."""
     values = listing if isinstance(listing, dict) else listing.__dict__
     parts = []
     low, high = values["hours_per_week_min"], values["hours_per_week_max"]
