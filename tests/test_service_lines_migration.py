@@ -15,13 +15,22 @@ from facilities.models import Facility
 
 from .findtreatment_support import sample_row
 
-# Committed writes (the migrations run outside the test's transaction); the vocabulary
-# that migration 0002 loaded is put back afterwards.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed writes (the migrations run outside the test's transaction). A transactional test
+# run earlier may have flushed the vocabulary that migration 0002 loaded: it is put back.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("vocabulary")]
 
 BEFORE = [("facilities", "0006_published_lat_lng_index")]
 AFTER = [("facilities", "0009_listing_terms_moved_to_lines")]
 TERM_FIELDS = findtreatment.M2M_FIELDS
+
+
+@pytest.fixture
+def vocabulary():
+    from facilities.models import Term
+    from facilities.vocabulary import sync_vocabulary
+
+    if not Term.objects.exists():
+        sync_vocabulary(Term)
 
 
 def migrate(targets):
