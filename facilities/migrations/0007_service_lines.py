@@ -8,6 +8,30 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+# The link tables searches filter on, indexed (term_id, serviceline_id): "every line with
+# term X" read from the index alone, for counts and summaries (as 0005 did for
+# listings). Made here, on empty tables: PostgreSQL refuses CREATE INDEX in the transaction
+# that just filled a table (0008), while its foreign-key checks are pending.
+FILTERED_LINK_TABLES = [
+    "facilities_serviceline_levels_of_care",
+    "facilities_serviceline_payment_options",
+    "facilities_serviceline_populations",
+    "facilities_serviceline_age_groups",
+    "facilities_serviceline_languages",
+    "facilities_serviceline_medications",
+]
+
+def link_index_operations():
+    return [
+        migrations.RunSQL(
+            f"CREATE INDEX {table}_term_line ON {table} (term_id, serviceline_id)",
+            f"DROP INDEX IF EXISTS {table}_term_line",
+        )
+        for table in FILTERED_LINK_TABLES
+    ]
+
+
+
 
 class Migration(migrations.Migration):
 
@@ -496,4 +520,5 @@ class Migration(migrations.Migration):
             model_name='serviceline',
             constraint=models.CheckConstraint(condition=models.Q(('hours_per_week_min__isnull', True), ('hours_per_week_max__isnull', True), ('hours_per_week_min__lte', models.F('hours_per_week_max')), _connector='OR'), name='line_hours_min_not_above_max'),
         ),
+        *link_index_operations(),
     ]

@@ -26,16 +26,6 @@ SCHEDULE_FIELDS = [
     "session_length_minutes", "duration_weeks", "offers_daytime", "offers_evening",
     "offers_weekend", "offers_virtual", "transportation_assistance",
 ]  # fmt: skip
-# The link tables searches filter on, indexed (term_id, serviceline_id): "every line with
-# term X" read from the index alone, for counts and summaries (as 0005 did for listings).
-FILTERED_LINK_TABLES = [
-    "facilities_serviceline_levels_of_care",
-    "facilities_serviceline_payment_options",
-    "facilities_serviceline_populations",
-    "facilities_serviceline_age_groups",
-    "facilities_serviceline_languages",
-    "facilities_serviceline_medications",
-]
 BATCH = 2000
 
 
@@ -172,16 +162,6 @@ def join_lines(apps, schema_editor):
     lines.delete()
 
 
-def link_index_operations():
-    return [
-        migrations.RunSQL(
-            f"CREATE INDEX {table}_term_line ON {table} (term_id, serviceline_id)",
-            f"DROP INDEX IF EXISTS {table}_term_line",
-        )
-        for table in FILTERED_LINK_TABLES
-    ]
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("facilities", "0007_service_lines"),
@@ -189,5 +169,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(split_listings, join_lines, elidable=False),
-        *link_index_operations(),
     ]
