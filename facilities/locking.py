@@ -16,10 +16,20 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 
+class SeenVersionField(forms.IntegerField):
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data):
+        # Bookkeeping, not an edit: a bound form has no initial version to compare with,
+        # and an inline line counted as changed would be saved (a new version, a history
+        # entry) on every save of its listing.
+        return False
+
+
 class VersionCheckedForm(forms.ModelForm):
     # The version this page was built from. (Not named "version": Django forms refuse
     # a field named after a non-editable model field.)
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = SeenVersionField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Give every listing, service line and term that has no history yet a first entry, vocabularies included.
+"""Give every listing, service line and term without history a first entry, with its terms.
 
 Run once after the history tables are created on a database that already has data,
 so the first curator edit shows as a change against something. (simple-history's
