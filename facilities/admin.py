@@ -7,10 +7,11 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import build_q_object_from_lookup_parameters, unquote
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, router, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -106,6 +107,12 @@ class FacilityForm(CurationForm):
         fields = "__all__"
 
 
+LAST_LINE_MESSAGE = (
+    "A listing offers at least one program: it keeps at least one service line. "
+    "To change what it is, edit the line instead of removing it."
+)
+
+
 def duplicate_kind_message(kind):
     label = ServiceLine.Kind(kind).label.lower()
     return (
@@ -160,11 +167,7 @@ class ServiceLineFormSet(BaseInlineFormSet):
                 continue  # an empty "add another" form saves nothing
             kept.append(form)
         if not kept:
-            raise ValidationError(
-                "A listing offers at least one program: it keeps at least one service line. "
-                "To change what it is, edit the line instead of removing it.",
-                code="last_line",
-            )
+            raise ValidationError(LAST_LINE_MESSAGE, code="last_line")
         seen = set()
         for form in kept:
             kind = getattr(form, "cleaned_data", {}).get("kind")
@@ -309,8 +312,19 @@ class ServiceLineAdmin(HistoryAdmin):
     def has_add_permission(self, request):
         return False  # lines are added on their listing's page
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # removed on their listing's page, which keeps the last one
+    # No bulk delete: a listing keeps at least one line (see delete_view).
+    actions = None
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Deleting a listing deletes its lines too (the permission is checked on them);
+        # one line alone may go only if the listing keeps another.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and not self.has_delete_permission(request, obj):
+            raise PermissionDenied
+        if obj is not None and not obj.facility.lines.exclude(pk=obj.pk).exists():
+            self.message_user(request, LAST_LINE_MESSAGE, messages.ERROR)
+            return redirect(reverse("admin:facilities_serviceline_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("facility")

@@ -530,6 +530,19 @@ def test_one_of_two_lines_can_be_removed_by_a_superuser(superuser_client, listin
     assert ServiceLine.history.filter(id=mental.pk).latest().history_type == "-"
 
 
+def test_a_lines_own_delete_page_keeps_the_last_line(superuser_client, listings):
+    hope_line = line_of(listings["hope"])
+    delete_url = reverse("admin:facilities_serviceline_delete", args=[hope_line.pk])
+    response = superuser_client.post(delete_url, {"post": "yes"}, follow=True)
+    assert "keeps at least one service line" in response.content.decode()
+    assert ServiceLine.objects.filter(pk=hope_line.pk).exists()
+
+    mental = line_of(listings["river"], "MH")
+    delete_url = reverse("admin:facilities_serviceline_delete", args=[mental.pk])
+    assert superuser_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert list(listings["river"].lines.values_list("kind", flat=True)) == ["SA"]
+
+
 def test_curators_cannot_remove_a_line(curator_client, listings):
     # The next import would bring a line back that its source still lists.
     river = listings["river"]
