@@ -3,12 +3,14 @@
 import json
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import build_q_object_from_lookup_parameters, unquote
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
@@ -165,17 +167,69 @@ class ServiceLineFormSet(BaseInlineFormSet):
                 continue
             if form in self.extra_forms and not form.has_changed():
                 continue  # an empty "add another" form saves nothing
+            if form in self.initial_forms and form.instance.pk is None:
+                continue  # no line of this listing (a tampered form): Django skips it
             kept.append(form)
         if not kept:
             raise ValidationError(LAST_LINE_MESSAGE, code="last_line")
         seen = set()
         for form in kept:
             kind = getattr(form, "cleaned_data", {}).get("kind")
-            if kind in seen:
+            if kind is not None and kind in seen:
                 form.add_error("kind", duplicate_kind_message(kind))
             seen.add(kind)
         # Django's own checks last: they skip forms found wrong above.
         super().clean()
+
+
+def storable_id(model, value, using):
+    """Whether `value` can be a primary key of `model`: a whole number the database holds
+    (one out of range makes the database fail on the query: a server error)."""
+    pk = model._meta.pk
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return False
+    low, high = connections[using].ops.integer_field_range(pk.get_internal_type())
+    return low <= number <= high
+
+
+class TermAutocomplete(AutocompleteSelectMultiple):
+    """The admin's autocomplete, which shows a refused form again when a term id sent is not
+    one (a hand-made request) instead of failing on it (a server error)."""
+
+    def optgroups(self, name, value, attr=None):
+        model = self.field.remote_field.model
+        valid = [item for item in value if storable_id(model, item, self.db or "default")]
+        return super().optgroups(name, valid, attr)
+
+
+class TermChoiceField(forms.ModelMultipleChoiceField):
+    """A vocabulary field that refuses a term id too large for the database as a form error
+    (Django's own asks the database, which fails on it: a server error)."""
+
+    def _check_values(self, value):
+        model, using = self.queryset.model, self.queryset.db
+        for item in value if isinstance(value, list | tuple) else []:
+            if isinstance(item, str | int) and not storable_id(model, item, using):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                )
+        return super()._check_values(value)
+
+
+class TermFields:
+    """For admins of a model with vocabulary fields shown as autocompletes."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", TermChoiceField)
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget", TermAutocomplete(db_field, self.admin_site, using=kwargs.get("using"))
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 # A line's form: its kind, its terms by theme, its IOP schedule.
@@ -277,7 +331,7 @@ def lines_change_reason(formsets):
     return f"Service lines: {'; '.join(parts)}" if parts else ""
 
 
-class ServiceLineInline(admin.StackedInline):
+class ServiceLineInline(TermFields, admin.StackedInline):
     """A listing's programs (substance use, mental health), each with its own care,
     payment and populations, edited on the listing's page."""
 
@@ -295,7 +349,7 @@ class ServiceLineInline(admin.StackedInline):
 
 
 @admin.register(ServiceLine)
-class ServiceLineAdmin(HistoryAdmin):
+class ServiceLineAdmin(TermFields, HistoryAdmin):
     """One line's own page: its history and revert (lines are edited on their listing)."""
 
     form = ServiceLineForm
