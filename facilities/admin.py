@@ -154,6 +154,7 @@ class ServiceLineFormSet(BaseInlineFormSet):
     def _construct_form(self, i, **kwargs):
         form = super()._construct_form(i, **kwargs)
         form.required_line = self.initial_form_count() <= i < self.min_num
+        form.edited_on = self.instance  # a conflict says: reload the listing (locking.py)
         return form
 
     def clean(self):

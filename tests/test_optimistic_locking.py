@@ -126,6 +126,7 @@ def test_two_curators_editing_one_line_the_second_is_refused_on_the_lines_form(
     assert "Your changes have NOT been saved" in errors[0]
     html = response.content.decode()
     assert f'href="{history_url(line)}"' in html  # the line's own history
+    assert f'<a href="{change_url(facility)}">reload the facility</a>' in html  # this page
     # Nothing was saved: not the line, not the listing's phone beside it.
     assert codes(line.payment_options) == ["PI"]
     facility.refresh_from_db()
