@@ -686,6 +686,19 @@ def test_changelist_query_count_does_not_grow_with_listings(curator_client, term
     assert with_three < 30
 
 
+def test_listing_page_reads_its_lines_vocabularies_once_for_all_lines(curator_client):
+    def page_queries(facility):
+        with CaptureQueriesContext(connection) as captured:
+            assert curator_client.get(change_url(facility)).status_code == 200
+        return len(captured)
+
+    one = make_facility(name="One Line")
+    two = make_facility(name="Two Lines", lines={"SA": {}, "MH": {}})
+    page_queries(one)  # warm per-process caches
+    # A second line costs its version check, not a query per vocabulary (13).
+    assert page_queries(two) - page_queries(one) <= 2
+
+
 # Vocabulary terms
 
 
