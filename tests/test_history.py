@@ -328,8 +328,29 @@ def test_deleting_a_listing_is_recorded(superuser_client, facility):
     delete_url = reverse("admin:facilities_facility_delete", args=[pk])
     superuser_client.post(delete_url, {"post": "yes"})
     assert not Facility.objects.filter(pk=pk).exists()
-    assert Facility.history.filter(id=pk).latest().history_type == "-"
+    entry = Facility.history.filter(id=pk).latest()
+    assert (entry.history_type, entry.history_user.username) == ("-", "root")
     assert ServiceLine.history.filter(id=line_pk).latest().history_type == "-"
+
+
+def test_removing_a_line_is_recorded_with_who_removed_it(superuser_client, facility):
+    mental = add_line(facility, "MH", levels=["ORT"])
+    data = post_data_from_form(superuser_client.get(change_url(facility)))
+    data["lines-1-DELETE"] = "on"
+    assert superuser_client.post(change_url(facility), data).status_code == 302
+    entry = ServiceLine.history.filter(id=mental.pk).latest()
+    assert (entry.history_type, entry.history_user.username) == ("-", "root")
+    assert (
+        facility.history.latest().history_change_reason
+        == "Service lines: mental health treatment removed"
+    )
+
+    # And on the line's own page, once the listing has two again.
+    mental = add_line(facility, "MH", levels=["ORT"])
+    delete_url = reverse("admin:facilities_serviceline_delete", args=[mental.pk])
+    assert superuser_client.post(delete_url, {"post": "yes"}).status_code == 302
+    entry = ServiceLine.history.filter(id=mental.pk).latest()
+    assert (entry.history_type, entry.history_user.username) == ("-", "root")
 
 
 def test_baseline_history_gives_unrecorded_rows_a_first_entry_with_terms(facility):
