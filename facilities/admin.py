@@ -3,12 +3,17 @@
 import json
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import ValidationError
-from django.db import models, router, transaction
-from django.db.models import Count, Q
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import build_q_object_from_lookup_parameters, unquote
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, models, router, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -17,7 +22,7 @@ from simple_history.models import to_historic
 from .admin_import import FindTreatmentImportMixin
 from .history import HistoryAdmin, OneHistoryEntryPerSaveForm, save_in_bulk
 from .locking import VersionCheckedForm
-from .models import TERM_FIELDS, Facility, ProblemReport, ServiceLine, Term
+from .models import SCHEDULE_FIELDS, TERM_FIELDS, Facility, ProblemReport, ServiceLine, Term
 
 FICTIONAL_WARNING = (
     "Demo data: this listing is fictional. Its name, address and phone numbers are made up "
@@ -70,16 +75,162 @@ class VerificationFilter(admin.SimpleListFilter):
         return queryset
 
 
+class LineTermFilter(admin.RelatedOnlyFieldListFilter):
+    """A filter on a service line's vocabulary ("lines__payment_options"). With several,
+    ONE line must meet them all, as on the public search: a place whose substance use
+    line is IOP and whose mental health line takes Medicaid is no Medicaid IOP.
+    """
+
+    def has_output(self):
+        # Django leaves out (and so ignores) a filter with one choice or none: one asked
+        # for by the address must still apply, even if no line has its term (no results).
+        return bool(self.used_parameters) or super().has_output()
+
+    def queryset(self, request, queryset):
+        if not self.used_parameters:
+            return queryset
+        # The changelist applies its filters one by one on one request: each adds its
+        # condition here, so the last one applied asks for a line meeting all of them.
+        conditions = request.__dict__.setdefault("_line_filter_conditions", {})
+        for key, values in self.used_parameters.items():
+            conditions[key.removeprefix("lines__")] = values
+        try:
+            lines = ServiceLine.objects.filter(
+                build_q_object_from_lookup_parameters(conditions), facility=OuterRef("pk")
+            )
+            return queryset.filter(Exists(lines))
+        except (ValueError, ValidationError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
 class FacilityForm(CurationForm):
     class Meta:
         model = Facility
         fields = "__all__"
 
 
+LAST_LINE_MESSAGE = (
+    "A listing offers at least one program: it keeps at least one service line. "
+    "To change what it is, edit the line instead of removing it."
+)
+
+
+def duplicate_kind_message(kind):
+    label = ServiceLine.Kind(kind).label.lower()
+    return (
+        f"This listing already has a {label} line: each kind of program is listed once. "
+        "Edit that line instead."
+    )
+
+
 class ServiceLineForm(CurationForm):
     class Meta:
         model = ServiceLine
         fields = "__all__"
+
+    def has_changed(self):
+        # The line a new listing must have (ServiceLineFormSet) is saved as shown,
+        # even if the curator left it as it came.
+        return getattr(self, "required_line", False) or super().has_changed()
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind and self.instance.facility_id is not None:
+            # The database refuses a second line of a kind (line_one_of_each_kind); say so
+            # on the form instead. Django's own check skips it where the listing is not a
+            # form field (a line's own page).
+            others = ServiceLine.objects.filter(facility_id=self.instance.facility_id, kind=kind)
+            if self.instance.pk is not None:
+                others = others.exclude(pk=self.instance.pk)
+            if others.exists():
+                self.add_error("kind", duplicate_kind_message(kind))
+        return cleaned
+
+
+class ServiceLineFormSet(BaseInlineFormSet):
+    """A listing's lines: at least one, one of each kind, no stale line removed."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.required_line = self.initial_form_count() <= i < self.min_num
+        form.edited_on = self.instance  # a conflict says: reload the listing (locking.py)
+        return form
+
+    def clean(self):
+        kept = []
+        for form in self.forms:
+            if self.can_delete and self._should_delete_form(form):
+                if form.instance.pk is not None and form.non_field_errors():
+                    # Removing a line someone changed meanwhile is refused like an edit
+                    # (Django skips the errors of forms marked for deletion).
+                    raise ValidationError(form.non_field_errors())
+                continue
+            if form in self.extra_forms and not form.has_changed():
+                continue  # an empty "add another" form saves nothing
+            if form in self.initial_forms and form.instance.pk is None:
+                continue  # no line of this listing (a tampered form): Django skips it
+            kept.append(form)
+        if not kept:
+            raise ValidationError(LAST_LINE_MESSAGE, code="last_line")
+        seen = set()
+        for form in kept:
+            kind = getattr(form, "cleaned_data", {}).get("kind")
+            if kind is not None and kind in seen:
+                form.add_error("kind", duplicate_kind_message(kind))
+            seen.add(kind)
+        # Django's own checks last: they skip forms found wrong above.
+        super().clean()
+
+
+def storable_id(model, value, using):
+    """Whether `value` can be a primary key of `model`: a whole number the database holds
+    (one out of range makes the database fail on the query: a server error)."""
+    pk = model._meta.pk
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return False
+    low, high = connections[using].ops.integer_field_range(pk.get_internal_type())
+    return low <= number <= high
+
+
+class TermAutocomplete(AutocompleteSelectMultiple):
+    """The admin's autocomplete, which shows a refused form again when a term id sent is not
+    one (a hand-made request) instead of failing on it (a server error)."""
+
+    def optgroups(self, name, value, attr=None):
+        model = self.field.remote_field.model
+        valid = [item for item in value if storable_id(model, item, self.db or "default")]
+        return super().optgroups(name, valid, attr)
+
+
+class TermChoiceField(forms.ModelMultipleChoiceField):
+    """A vocabulary field that refuses a term id too large for the database as a form error
+    (Django's own asks the database, which fails on it: a server error)."""
+
+    def _check_values(self, value):
+        model, using = self.queryset.model, self.queryset.db
+        for item in value if isinstance(value, list | tuple) else []:
+            if isinstance(item, str | int) and not storable_id(model, item, using):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                )
+        return super()._check_values(value)
+
+
+class TermFields:
+    """For admins of a model with vocabulary fields shown as autocompletes."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", TermChoiceField)
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget", TermAutocomplete(db_field, self.admin_site, using=kwargs.get("using"))
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 # A line's form: its kind, its terms by theme, its IOP schedule.
@@ -111,22 +262,83 @@ SERVICE_LINE_FIELDSETS = [
 ]
 
 
+# The fields of a line an import may write, and so a curator's edit protects. (The kind
+# names the line: imports match lines by it and never change it.)
+LINE_CURATABLE = {*TERM_FIELDS, *SCHEDULE_FIELDS}
+
+
 def line_edits_are_curated(request, line_forms):
-    """A curator's edits of service lines: remembered (imports leave them) and attributed."""
+    """A curator's edits of service lines: remembered (imports leave them) and attributed.
+
+    A line the curator adds counts too: what they typed in it is theirs.
+    """
     for line_form in line_forms:
         line = line_form.instance
         line._history_user = request.user
-        changed = [name for name in line_form.changed_data if name != "seen_version"]
-        if line.pk and changed:
+        changed = [name for name in line_form.changed_data if name in LINE_CURATABLE]
+        if changed:
             add_curated(line, changed)
 
 
-class ServiceLineInline(admin.StackedInline):
+def prepare_revert(obj, record, form, kept):
+    """A revert is a curator's edit of whatever it changes from the record as it is now.
+
+    `kept` fields stay as they are now (the address, the import bookkeeping, the listing
+    a line belongs to).
+    """
+    model = type(obj)
+    current = model._default_manager.get(pk=obj.pk)
+    for name in kept:
+        setattr(obj, name, getattr(current, name))
+    changed = []
+    for name in form.fields:
+        if name == "seen_version":
+            continue
+        field = model._meta.get_field(name)
+        if field.many_to_many:
+            before = set(getattr(current, name).values_list("pk", flat=True))
+            after = {term.pk for term in form.cleaned_data.get(name, [])}
+        else:
+            before, after = getattr(current, field.attname), getattr(obj, field.attname)
+        if before != after:
+            changed.append(name)
+    obj.curated_fields = current.curated_fields
+    add_curated(obj, [name for name in changed if name != "kind"])
+    when = timezone.localtime(record.history_date)
+    obj._change_reason = f"Reverted to the version of {when:%Y-%m-%d %H:%M}"
+
+
+def line_title(line):
+    """A line named with its listing: "Hope Recovery: Substance use treatment"."""
+    return f"{line.facility}: {line}"
+
+
+def lines_change_reason(formsets):
+    """What a save did to the lines, for the listing's history entry ("" if nothing).
+
+    Service lines: substance use treatment edited; mental health treatment added
+    """
+    parts = []
+    for formset in formsets:
+        if formset.model is not ServiceLine:
+            continue
+        for line_form in formset.forms:
+            if formset.can_delete and formset._should_delete_form(line_form):
+                if line_form.instance.pk is not None:
+                    parts.append(f"{line_form.instance.get_kind_display().lower()} removed")
+            elif line_form.has_changed():
+                verb = "edited" if line_form.instance.pk is not None else "added"
+                parts.append(f"{line_form.instance.get_kind_display().lower()} {verb}")
+    return f"Service lines: {'; '.join(parts)}" if parts else ""
+
+
+class ServiceLineInline(TermFields, admin.StackedInline):
     """A listing's programs (substance use, mental health), each with its own care,
     payment and populations, edited on the listing's page."""
 
     model = ServiceLine
     form = ServiceLineForm
+    formset = ServiceLineFormSet
     fieldsets = SERVICE_LINE_FIELDSETS
     autocomplete_fields = TERM_FIELDS
     extra = 0
@@ -136,9 +348,13 @@ class ServiceLineInline(admin.StackedInline):
     verbose_name = "service line (program)"
     verbose_name_plural = "service lines: what each program offers"
 
+    def get_queryset(self, request):
+        # Each line's form reads its 13 vocabularies: one query each for all lines.
+        return super().get_queryset(request).prefetch_related(*TERM_FIELDS)
+
 
 @admin.register(ServiceLine)
-class ServiceLineAdmin(HistoryAdmin):
+class ServiceLineAdmin(TermFields, HistoryAdmin):
     """One line's own page: its history and revert (lines are edited on their listing)."""
 
     form = ServiceLineForm
@@ -155,8 +371,41 @@ class ServiceLineAdmin(HistoryAdmin):
     def has_add_permission(self, request):
         return False  # lines are added on their listing's page
 
+    # No bulk delete: a listing keeps at least one line (see delete_view).
+    actions = None
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Deleting a listing deletes its lines too (the permission is checked on them);
+        # one line alone may go only if the listing keeps another.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and not self.has_delete_permission(request, obj):
+            raise PermissionDenied
+        if obj is not None and not obj.facility.lines.exclude(pk=obj.pk).exists():
+            self.message_user(request, LAST_LINE_MESSAGE, messages.ERROR)
+            return redirect(reverse("admin:facilities_serviceline_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("facility")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            extra_context = {"subtitle": line_title(obj), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view_title(self, request, obj):
+        return f"Change history: {line_title(obj)}"
+
+    def history_form_view_title(self, request, obj):
+        verb = "View" if self.revert_disabled(request, obj) else "Revert"
+        return f"{verb} {line_title(obj)}"
+
     def save_model(self, request, obj, form, change):
-        if to_historic(obj) is None:
+        record = to_historic(obj)
+        if record is not None:
+            prepare_revert(obj, record, form, kept=["facility"])
+        else:
             line_edits_are_curated(request, [form])
         super().save_model(request, obj, form, change)
 
@@ -185,9 +434,10 @@ class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
         VerificationFilter,
         ("state", admin.AllValuesFieldListFilter),  # only states that have listings
         "ownership",
-        ("lines__levels_of_care", admin.RelatedOnlyFieldListFilter),
-        ("lines__payment_options", admin.RelatedOnlyFieldListFilter),
-        ("lines__populations", admin.RelatedOnlyFieldListFilter),
+        # A service line's vocabularies: one line must meet them all (LineTermFilter).
+        ("lines__levels_of_care", LineTermFilter),
+        ("lines__payment_options", LineTermFilter),
+        ("lines__populations", LineTermFilter),
         "co_occurring",
         "source",
     ]
@@ -301,6 +551,14 @@ class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
             add_curated(obj, changed)
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        reason = lines_change_reason(formsets)
+        if reason and not getattr(form.instance, "_change_reason", None):
+            # The listing's entry says which lines changed; each line's own history
+            # (its page, from the inline) has what changed in it.
+            form.instance._change_reason = reason
+        super().save_related(request, form, formsets, change)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is ServiceLine:
             line_edits_are_curated(request, formset.forms)
@@ -310,26 +568,7 @@ class FacilityAdmin(FindTreatmentImportMixin, HistoryAdmin):
     KEPT_ON_REVERT = ["slug", "source", "source_key", "created_at"]
 
     def _prepare_revert(self, obj, record, form):
-        """A revert is a curator's edit of whatever it changes from the listing as it is now."""
-        current = Facility.objects.get(pk=obj.pk)
-        for name in self.KEPT_ON_REVERT:
-            setattr(obj, name, getattr(current, name))
-        changed = []
-        for name in form.fields:
-            if name == "seen_version":
-                continue
-            field = Facility._meta.get_field(name)
-            if field.many_to_many:
-                before = set(getattr(current, name).values_list("pk", flat=True))
-                after = {term.pk for term in form.cleaned_data.get(name, [])}
-            else:
-                before, after = getattr(current, field.attname), getattr(obj, field.attname)
-            if before != after:
-                changed.append(name)
-        obj.curated_fields = current.curated_fields
-        add_curated(obj, changed)
-        when = timezone.localtime(record.history_date)
-        obj._change_reason = f"Reverted to the version of {when:%Y-%m-%d %H:%M}"
+        prepare_revert(obj, record, form, kept=self.KEPT_ON_REVERT)
 
     # Columns and read-only displays
 

@@ -212,6 +212,11 @@ class HistoryAdmin(SimpleHistoryAdmin):
             helper = self.get_historical_record_context_helper(request, newer)
             newer.history_delta_changes = helper.context_for_delta_changes(full)
 
+    def delete_model(self, request, obj):
+        # The deletion's history entry names who deleted (save_model does so for saves).
+        obj._history_user = request.user
+        super().delete_model(request, obj)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         # simple-history only hides the Revert button from those who may not revert;
         # the POST itself must be refused too.

@@ -16,10 +16,20 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 
 
+class SeenVersionField(forms.IntegerField):
+    widget = forms.HiddenInput
+
+    def has_changed(self, initial, data):
+        # Bookkeeping, not an edit: a bound form has no initial version to compare with,
+        # and an inline line counted as changed would be saved (a new version, a history
+        # entry) on every save of its listing.
+        return False
+
+
 class VersionCheckedForm(forms.ModelForm):
     # The version this page was built from. (Not named "version": Django forms refuse
     # a field named after a non-editable model field.)
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = SeenVersionField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,7 +50,10 @@ class VersionCheckedForm(forms.ModelForm):
                 code="deleted",
             )
         if cleaned.get("seen_version") != current:
-            raise ValidationError(conflict_message(instance, current), code="conflict")
+            # An inline's record (a listing's service line) is edited on its parent's
+            # page: that is the page to reload.
+            reload = getattr(self, "edited_on", None) or instance
+            raise ValidationError(conflict_message(instance, current, reload), code="conflict")
         # The save writes current + 1, whatever copy the form started from.
         instance.version = current
         return cleaned
@@ -57,10 +70,15 @@ def current_version(instance, lock=False):
     return rows.values_list("version", flat=True).first()
 
 
-def conflict_message(instance, current):
+def conflict_message(instance, current, reload=None):
+    """Who changed `instance` and when; links to its history and to the page to reload
+    (`reload`'s, by default the instance's own)."""
     opts = instance._meta
+    reload = reload or instance
     history_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[instance.pk])
-    change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[instance.pk])
+    change_url = reverse(
+        f"admin:{reload._meta.app_label}_{reload._meta.model_name}_change", args=[reload.pk]
+    )
     latest = instance.history.order_by("-history_date", "-history_id").first()
     if latest is not None and latest.version == current:
         who = "an import or a script"
@@ -78,5 +96,5 @@ def conflict_message(instance, current):
         changed,
         history_url,
         change_url,
-        opts.verbose_name,
+        reload._meta.verbose_name,
     )

@@ -11,6 +11,11 @@ CURATOR_PERMISSIONS = [
     ("facilities", "view_facility"),
     ("facilities", "add_facility"),
     ("facilities", "change_facility"),
+    # A listing's service lines are edited on its page (inlines); removing one is for a
+    # superuser: the next import would bring back a line its source still lists.
+    ("facilities", "view_serviceline"),
+    ("facilities", "add_serviceline"),
+    ("facilities", "change_serviceline"),
     ("facilities", "view_term"),
     ("facilities", "add_term"),
     ("facilities", "change_term"),
@@ -25,6 +30,8 @@ CURATOR_PERMISSIONS = [
     # it has no admin page of its own.
     ("facilities", "view_historicalfacility"),
     ("facilities", "change_historicalfacility"),
+    ("facilities", "view_historicalserviceline"),
+    ("facilities", "change_historicalserviceline"),
     ("facilities", "view_historicalterm"),
     ("facilities", "change_historicalterm"),
 ]

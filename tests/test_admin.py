@@ -1,5 +1,6 @@
 """Admin as a curation tool, exercised the way a curator uses it: list, filter, edit, act."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from facilities.models import Facility, ProblemReport, Term
-from tests.admin_pages import post_data_from_form
+from facilities.models import Facility, ProblemReport, ServiceLine, Term
+from tests.admin_pages import inline_forms, post_data_from_form
+from tests.factories import add_line, line_of
 
 CHANGELIST = reverse("admin:facilities_facility_changelist")
 
@@ -20,17 +22,21 @@ def change_url(obj):
     return reverse(f"admin:facilities_{obj._meta.model_name}_change", args=[obj.pk])
 
 
-def make_facility(**fields):
+def make_facility(lines=None, **fields):
+    """A listing and its service lines, terms given by code:
+    make_facility(lines={"SA": {"levels": ["OIT"], "payments": ["MD"]}, "MH": {...}}).
+    One substance use line without terms unless told.
+    """
     values = {"name": "Hope Recovery", "city": "Jackson", "state": "MS", "zip": "39201"}
     values.update(fields)
-    m2m = {name: values.pop(name) for name in list(values) if name in M2M_NAMES}
     facility = Facility.objects.create(**values)
-    for name, terms in m2m.items():
-        getattr(facility, name).set(terms)
+    for kind, terms in (lines or {"SA": {}}).items():
+        add_line(facility, kind, **{"levels": (), **terms})
     return facility
 
 
-M2M_NAMES = {field.name for field in Facility._meta.many_to_many}
+def codes(related):
+    return sorted(related.values_list("code", flat=True))
 
 
 def messages_of(response):
@@ -53,10 +59,9 @@ def listings(terms):
             co_occurring=True,
             status="published",
             verified_at=today,
-            levels_of_care=[terms("level_of_care", "OIT")],
-            payment_options=[terms("payment", "MD"), terms("payment", "PI")],
-            populations=[terms("population", "VET")],
+            lines={"SA": {"levels": ["OIT"], "payments": ["MD", "PI"], "populations": ["VET"]}},
         ),
+        # Two lines that both take private insurance: found once by that filter.
         "river": make_facility(
             name="Riverbend Counseling",
             city="Oxford",
@@ -65,8 +70,10 @@ def listings(terms):
             ownership=terms("ownership", "PVTP"),
             status="published",
             verified_at=stale,
-            levels_of_care=[terms("level_of_care", "OIT"), terms("level_of_care", "ORT")],
-            payment_options=[terms("payment", "PI")],
+            lines={
+                "SA": {"levels": ["OIT"], "payments": ["PI"]},
+                "MH": {"levels": ["ORT"], "payments": ["PI"]},
+            },
         ),
         "blue": make_facility(
             name="Blue Ridge Behavioral",
@@ -76,8 +83,10 @@ def listings(terms):
             ownership=terms("ownership", "LCCG"),
             co_occurring=True,
             status="draft",
-            payment_options=[terms("payment", "MD")],
-            populations=[terms("population", "VET"), terms("population", "WN")],
+            lines={
+                "SA": {"payments": ["MD"], "populations": ["VET"]},
+                "MH": {"payments": ["MD"], "populations": ["WN"]},
+            },
         ),
         "demo": make_facility(
             name="Sunrise Demo Center",
@@ -116,16 +125,33 @@ def test_curator_sees_the_changelist_with_its_columns(curator_client, listings):
         ({"verification": "current"}, {"hope"}),
         ({"state": "VA"}, {"blue", "demo"}),
         ({"ownership": ("ownership", "PVTP")}, {"river", "demo"}),
-        ({"levels_of_care": ("level_of_care", "OIT")}, {"hope", "river"}),
-        ({"levels_of_care": ("level_of_care", "ORT")}, {"river"}),
-        ({"payment_options": ("payment", "MD")}, {"hope", "blue"}),
-        ({"payment_options": ("payment", "PI")}, {"hope", "river"}),
-        ({"populations": ("population", "VET")}, {"hope", "blue"}),
+        ({"lines__levels_of_care": ("level_of_care", "OIT")}, {"hope", "river"}),
+        ({"lines__levels_of_care": ("level_of_care", "ORT")}, {"river"}),
+        ({"lines__payment_options": ("payment", "MD")}, {"hope", "blue"}),
+        ({"lines__payment_options": ("payment", "PI")}, {"hope", "river"}),
+        ({"lines__populations": ("population", "VET")}, {"hope", "blue"}),
+        ({"lines__populations": ("population", "WN")}, {"blue"}),
         ({"co_occurring__exact": "1"}, {"hope", "blue"}),
         ({"co_occurring__exact": "0"}, {"river", "demo"}),
         ({"source__exact": "demo"}, {"demo"}),
         ({"source__exact": "manual"}, {"hope", "river", "blue"}),
-        ({"state": "MS", "payment_options": ("payment", "MD")}, {"hope"}),
+        ({"state": "MS", "lines__payment_options": ("payment", "MD")}, {"hope"}),
+        # Riverbend's IOP line takes private insurance; its outpatient line does too.
+        (
+            {
+                "lines__levels_of_care": ("level_of_care", "ORT"),
+                "lines__payment_options": ("payment", "PI"),
+            },
+            {"river"},
+        ),
+        # Blue Ridge serves veterans in one line and women in the other: no line has both.
+        (
+            {
+                "lines__populations": ("population", "VET"),
+                "lines__payment_options": ("payment", "MD"),
+            },
+            {"hope", "blue"},
+        ),
     ],
 )
 def test_each_list_filter_finds_the_right_listings(
@@ -139,9 +165,38 @@ def test_each_list_filter_finds_the_right_listings(
             params[key] = value
     response = curator_client.get(CHANGELIST, params)
     assert response.status_code == 200
-    names = {facility.name for facility in response.context["cl"].result_list}
-    assert names == {listings[key].name for key in expected}
+    # A list, not a set: a listing with two matching lines is shown once.
+    names = [facility.name for facility in response.context["cl"].result_list]
+    assert sorted(names) == sorted(listings[key].name for key in expected)
     assert response.context["cl"].result_count == len(expected)
+
+
+def test_line_filters_together_are_met_by_one_line(curator_client, terms):
+    """The issue's example: an IOP paid for yourself beside outpatient care on Medicaid."""
+    split = make_facility(
+        name="Split Programs",
+        lines={
+            "SA": {"levels": ["OIT"], "payments": ["SF"]},
+            "MH": {"levels": ["ORT"], "payments": ["MD", "SF"]},
+        },
+    )
+    both = make_facility(
+        name="IOP on Medicaid", lines={"SA": {"levels": ["OIT"], "payments": ["MD"]}}
+    )
+    iop, outpatient = terms("level_of_care", "OIT").pk, terms("level_of_care", "ORT").pk
+    medicaid, veterans = terms("payment", "MD").pk, terms("population", "VET").pk
+
+    def found(**params):
+        response = curator_client.get(CHANGELIST, params)
+        assert response.status_code == 200
+        return [facility.name for facility in response.context["cl"].result_list]
+
+    level, payment = "lines__levels_of_care__id__exact", "lines__payment_options__id__exact"
+    assert found(**{level: iop, payment: medicaid}) == [both.name]
+    assert sorted(found(**{level: iop})) == sorted([split.name, both.name])
+    assert sorted(found(**{payment: medicaid})) == sorted([split.name, both.name])
+    assert found(**{level: outpatient, payment: medicaid}) == [split.name]
+    assert found(**{level: iop, "lines__populations__id__exact": veterans}) == []
 
 
 def test_vocabulary_filters_offer_only_their_own_group(curator_client, listings):
@@ -154,11 +209,20 @@ def test_vocabulary_filters_offer_only_their_own_group(curator_client, listings)
     payment_groups = {
         Term.objects.get(pk=pk).group for pk, _label in specs["payment_options"].lookup_choices
     }
+    population_groups = {
+        Term.objects.get(pk=pk).group for pk, _label in specs["populations"].lookup_choices
+    }
     ownership_groups = {
         Term.objects.get(pk=pk).group for pk, _label in specs["ownership"].lookup_choices
     }
     assert payment_groups == {"payment"}
+    assert population_groups == {"population"}
     assert ownership_groups == {"ownership"}
+    # Only the terms some line uses are offered.
+    assert {label for _pk, label in specs["populations"].lookup_choices} == {
+        "Veterans",
+        Term.objects.get(group="population", code="WN").label,
+    }
 
 
 @pytest.mark.parametrize(
@@ -188,25 +252,31 @@ def test_change_form_round_trip_saves_and_records_curated_fields(curator_client,
     response = curator_client.post(change_url(hope), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     hope.refresh_from_db()
-    assert hope.curated_fields == []
+    line = line_of(hope)
+    assert (hope.curated_fields, line.curated_fields) == ([], [])
 
     # Each save starts from a freshly loaded page (a stale one is refused: locking.py).
     data = post_data_from_form(curator_client.get(change_url(hope)))
     data["name"] = "Hope Recovery Center"
-    data["payment_options"] = [*data["payment_options"], str(terms("payment", "MC").pk)]
-    data["hours_per_week_min"], data["hours_per_week_max"] = "9", "12"
-    data["offers_evening"] = "on"
+    data["lines-0-payment_options"] = [
+        *data["lines-0-payment_options"],
+        str(terms("payment", "MC").pk),
+    ]
+    data["lines-0-hours_per_week_min"], data["lines-0-hours_per_week_max"] = "9", "12"
+    data["lines-0-offers_evening"] = "on"
     response = curator_client.post(change_url(hope), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
 
     hope.refresh_from_db()
+    line = line_of(hope)
     assert hope.name == "Hope Recovery Center"
-    assert set(hope.payment_options.values_list("code", flat=True)) == {"MD", "PI", "MC"}
-    assert (hope.hours_per_week_min, hope.hours_per_week_max) == (9, 12)
-    assert hope.offers_evening is True
+    assert codes(line.payment_options) == ["MC", "MD", "PI"]
+    assert (line.hours_per_week_min, line.hours_per_week_max) == (9, 12)
+    assert line.offers_evening is True
     assert hope.slug == "hope-recovery-evening-iop-jackson-ms"  # the address stays put
-    assert set(hope.curated_fields) == {
-        "name",
+    # Place fields are the listing's curation; a line's fields are the line's.
+    assert hope.curated_fields == ["name"]
+    assert set(line.curated_fields) == {
         "payment_options",
         "hours_per_week_min",
         "hours_per_week_max",
@@ -217,34 +287,60 @@ def test_change_form_round_trip_saves_and_records_curated_fields(curator_client,
     data = post_data_from_form(curator_client.get(change_url(hope)))
     data["city"] = "Ridgeland"
     data["zip"] = "39157"
+    data["lines-0-populations"] = []
     curator_client.post(change_url(hope), data)
     hope.refresh_from_db()
-    assert {"name", "payment_options", "city", "zip"} <= set(hope.curated_fields)
+    line = line_of(hope)
+    assert {"name", "city", "zip"} <= set(hope.curated_fields)
     assert "state" not in hope.curated_fields
+    assert {"payment_options", "populations", "offers_evening"} <= set(line.curated_fields)
+    assert codes(line.populations) == []
 
 
 def test_change_form_rejects_bad_input_without_saving(curator_client, listings):
     hope = listings["hope"]
     data = post_data_from_form(curator_client.get(change_url(hope)))
-    data.update(zip="3920", hours_per_week_min="20", hours_per_week_max="9")
+    data.update(zip="3920")
+    data.update({"lines-0-hours_per_week_min": "20", "lines-0-hours_per_week_max": "9"})
     response = curator_client.post(change_url(hope), data)
     assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert "zip" in errors
-    assert "hours_per_week_max" in errors
+    assert "zip" in response.context["adminform"].form.errors
+    line_errors = inline_forms(response).forms[0].errors
+    assert line_errors["hours_per_week_max"] == ["The maximum hours must be at least the minimum."]
+    assert "The maximum hours must be at least the minimum." in response.content.decode()
     hope.refresh_from_db()
     assert hope.zip == "39201"
     assert hope.curated_fields == []
+    assert line_of(hope).hours_per_week_min is None
+
+
+def test_line_hours_min_above_max_alone_is_a_form_error(curator_client, listings):
+    hope = listings["hope"]
+    data = post_data_from_form(curator_client.get(change_url(hope)))
+    data.update({"lines-0-hours_per_week_min": "12", "lines-0-hours_per_week_max": "9"})
+    response = curator_client.post(change_url(hope), data)
+    assert response.status_code == 200
+    assert "hours_per_week_max" in inline_forms(response).forms[0].errors
+    # Equal is fine.
+    data["lines-0-hours_per_week_max"] = "12"
+    assert curator_client.post(change_url(hope), data).status_code == 302
+    line = line_of(hope)
+    assert (line.hours_per_week_min, line.hours_per_week_max) == (12, 12)
 
 
 def test_term_choices_on_the_form_are_limited_to_their_vocabulary(curator_client, listings):
     response = curator_client.get(change_url(listings["hope"]))
     form = response.context["adminform"].form
-    assert set(form.fields["payment_options"].queryset.values_list("group", flat=True)) == {
+    line_form = inline_forms(response).forms[0]
+    assert set(line_form.fields["payment_options"].queryset.values_list("group", flat=True)) == {
         "payment"
     }
-    assert set(form.fields["approaches"].queryset.values_list("group", flat=True)) == {"approach"}
+    assert set(line_form.fields["approaches"].queryset.values_list("group", flat=True)) == {
+        "approach"
+    }
     assert set(form.fields["ownership"].queryset.values_list("group", flat=True)) == {"ownership"}
+    # The place form no longer carries a line's vocabularies or schedule.
+    assert not {"payment_options", "hours_per_week_min"} & set(form.fields)
 
 
 def test_setting_verified_date_in_the_form_records_who_verified(curator_client, curator, listings):
@@ -261,22 +357,234 @@ def test_setting_verified_date_in_the_form_records_who_verified(curator_client, 
 
 def test_curator_can_add_a_listing(curator_client, terms):
     add_url = reverse("admin:facilities_facility_add")
-    data = post_data_from_form(curator_client.get(add_url))
+    page = curator_client.get(add_url)
+    # A new listing comes with the one line it must have, substance use to start with.
+    assert len(inline_forms(page).forms) == 1
+    data = post_data_from_form(page)
+    assert data["lines-0-kind"] == "SA"
     data.update(
         name="New Dawn IOP",
         city="Hattiesburg",
         state="MS",
         zip="39401",
         ownership=str(terms("ownership", "PVTN").pk),
-        levels_of_care=[str(terms("level_of_care", "OIT").pk)],
         status="draft",
     )
+    data["lines-0-levels_of_care"] = [str(terms("level_of_care", "OIT").pk)]
     response = curator_client.post(add_url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     facility = Facility.objects.get(name="New Dawn IOP")
     assert facility.source == "manual"
     assert facility.slug == "new-dawn-iop-hattiesburg-ms"
-    assert list(facility.levels_of_care.values_list("code", flat=True)) == ["OIT"]
+    line = line_of(facility, "SA")
+    assert codes(line.levels_of_care) == ["OIT"]
+    assert line.curated_fields == ["levels_of_care"]  # typed by a curator
+
+
+def test_a_listing_added_without_touching_its_line_still_gets_it(curator_client):
+    add_url = reverse("admin:facilities_facility_add")
+    data = post_data_from_form(curator_client.get(add_url))
+    data.update(name="Bare Listing", city="Oxford", state="MS", zip="38655", status="draft")
+    response = curator_client.post(add_url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    facility = Facility.objects.get(name="Bare Listing")
+    assert list(facility.lines.values_list("kind", flat=True)) == ["SA"]
+
+
+def test_a_listing_cannot_be_added_with_its_line_removed(superuser_client):
+    add_url = reverse("admin:facilities_facility_add")
+    data = post_data_from_form(superuser_client.get(add_url))
+    data.update(name="No Lines", city="Oxford", state="MS", zip="38655", status="draft")
+    data["lines-0-DELETE"] = "on"
+    response = superuser_client.post(add_url, data)
+    assert response.status_code == 200
+    assert "keeps at least one service line" in str(inline_forms(response).non_form_errors())
+    assert not Facility.objects.filter(name="No Lines").exists()
+
+
+# Service lines on the listing's page (ServiceLineInline)
+
+
+def selected_in(html, name):
+    """The labels of the options selected in the rendered <select name=...>."""
+    select = re.search(rf'<select name="{name}".*?</select>', html, re.DOTALL).group(0)
+    return re.findall(r"<option value=\"\d+\" selected>([^<]*)</option>", select)
+
+
+def test_change_form_shows_each_line_with_its_terms_and_change_link(
+    curator_client, listings, terms
+):
+    river = listings["river"]
+    response = curator_client.get(change_url(river))
+    assert response.status_code == 200
+    formset = inline_forms(response)
+    kinds = [form.instance.kind for form in formset.forms]
+    assert kinds == ["SA", "MH"]  # substance use first
+    html = response.content.decode()
+    assert "Substance use treatment" in html
+    assert "Mental health treatment" in html
+    for line in river.lines.all():
+        assert change_url(line) in html  # the line's own page: its history
+    # Each line's own terms are selected in its own field.
+    assert selected_in(html, "lines-0-levels_of_care") == [terms("level_of_care", "OIT").label]
+    assert selected_in(html, "lines-1-levels_of_care") == [terms("level_of_care", "ORT").label]
+    assert selected_in(html, "lines-1-payment_options") == [terms("payment", "PI").label]
+    # Two lines of two kinds: there is no room for a third.
+    assert formset.max_num == 2
+
+
+def test_curator_adds_a_mental_health_line(curator_client, curator, listings, terms):
+    hope = listings["hope"]
+    substance_use_entries = line_of(hope, "SA").history.count()
+    page = curator_client.get(change_url(hope))
+    data = post_data_from_form(page)
+    # What the "Add another" button does: one more form, the next index.
+    data["lines-TOTAL_FORMS"] = "2"
+    data.update(
+        {
+            "lines-1-kind": "MH",
+            "lines-1-facility": str(hope.pk),
+            "lines-1-id": "",
+            "lines-1-seen_version": "",
+            "lines-1-levels_of_care": [str(terms("level_of_care", "ORT").pk)],
+            "lines-1-payment_options": [str(terms("payment", "MD").pk)],
+        }
+    )
+    response = curator_client.post(change_url(hope), data)
+    assert response.status_code == 302, inline_forms(response).errors
+    mental = line_of(hope, "MH")
+    assert codes(mental.levels_of_care) == ["ORT"]
+    assert codes(mental.payment_options) == ["MD"]
+    assert set(mental.curated_fields) == {"levels_of_care", "payment_options"}
+    entry = mental.history.get()
+    assert (entry.history_type, entry.history_user) == ("+", curator)
+    assert [entry.term.code for entry in entry.payment_options.all()] == ["MD"]
+    # The substance use line was not touched.
+    assert line_of(hope, "SA").curated_fields == []
+    assert line_of(hope, "SA").history.count() == substance_use_entries
+
+
+def test_a_second_line_of_the_same_kind_is_a_form_error(curator_client, listings, terms):
+    hope = listings["hope"]
+    data = post_data_from_form(curator_client.get(change_url(hope)))
+    data["lines-TOTAL_FORMS"] = "2"
+    data.update(
+        {
+            "lines-1-kind": "SA",
+            "lines-1-facility": str(hope.pk),
+            "lines-1-levels_of_care": [str(terms("level_of_care", "ORT").pk)],
+        }
+    )
+    response = curator_client.post(change_url(hope), data)
+    assert response.status_code == 200
+    errors = inline_forms(response).forms[1].errors
+    assert errors["kind"] == [
+        "This listing already has a substance use treatment line: each kind of program is "
+        "listed once. Edit that line instead."
+    ]
+    assert "already has a substance use treatment line" in response.content.decode()
+    assert hope.lines.count() == 1
+
+
+def test_turning_one_line_into_the_kind_of_the_other_is_a_form_error(curator_client, listings):
+    river = listings["river"]
+    data = post_data_from_form(curator_client.get(change_url(river)))
+    data["lines-1-kind"] = "SA"  # the mental health line
+    response = curator_client.post(change_url(river), data)
+    assert response.status_code == 200
+    assert "kind" in inline_forms(response).forms[1].errors
+    assert sorted(river.lines.values_list("kind", flat=True)) == ["MH", "SA"]
+
+
+def test_two_new_lines_of_one_kind_are_a_form_error(curator_client, terms):
+    add_url = reverse("admin:facilities_facility_add")
+    data = post_data_from_form(curator_client.get(add_url))
+    data.update(name="Twice", city="Oxford", state="MS", zip="38655", status="draft")
+    data["lines-TOTAL_FORMS"] = "2"
+    data.update({"lines-1-kind": "SA", "lines-1-offers_evening": "on"})
+    data["lines-0-offers_daytime"] = "on"
+    response = curator_client.post(add_url, data)
+    assert response.status_code == 200
+    assert "kind" in inline_forms(response).forms[1].errors
+    assert not Facility.objects.filter(name="Twice").exists()
+
+
+def test_the_last_line_cannot_be_removed(superuser_client, listings):
+    hope = listings["hope"]
+    data = post_data_from_form(superuser_client.get(change_url(hope)))
+    data["lines-0-DELETE"] = "on"
+    response = superuser_client.post(change_url(hope), data)
+    assert response.status_code == 200
+    assert "keeps at least one service line" in response.content.decode()
+    assert hope.lines.count() == 1
+
+
+def test_one_of_two_lines_can_be_removed_by_a_superuser(superuser_client, listings):
+    river = listings["river"]
+    mental = line_of(river, "MH")
+    data = post_data_from_form(superuser_client.get(change_url(river)))
+    data["lines-1-DELETE"] = "on"
+    response = superuser_client.post(change_url(river), data)
+    assert response.status_code == 302, inline_forms(response).errors
+    assert list(river.lines.values_list("kind", flat=True)) == ["SA"]
+    assert ServiceLine.history.filter(id=mental.pk).latest().history_type == "-"
+
+
+def test_a_lines_own_delete_page_keeps_the_last_line(superuser_client, listings):
+    hope_line = line_of(listings["hope"])
+    delete_url = reverse("admin:facilities_serviceline_delete", args=[hope_line.pk])
+    response = superuser_client.post(delete_url, {"post": "yes"}, follow=True)
+    assert "keeps at least one service line" in response.content.decode()
+    assert ServiceLine.objects.filter(pk=hope_line.pk).exists()
+
+    mental = line_of(listings["river"], "MH")
+    delete_url = reverse("admin:facilities_serviceline_delete", args=[mental.pk])
+    assert superuser_client.post(delete_url, {"post": "yes"}).status_code == 302
+    assert list(listings["river"].lines.values_list("kind", flat=True)) == ["SA"]
+
+
+def test_curators_cannot_remove_a_line(curator_client, listings):
+    # The next import would bring a line back that its source still lists.
+    river = listings["river"]
+    page = curator_client.get(change_url(river))
+    assert inline_forms(page).can_delete is False
+    data = post_data_from_form(page)
+    data["lines-1-DELETE"] = "on"
+    assert curator_client.post(change_url(river), data).status_code == 302
+    assert river.lines.count() == 2
+
+
+def test_a_lines_own_page_names_its_listing_and_links_back(curator_client, listings):
+    line = line_of(listings["river"], "MH")
+    response = curator_client.get(change_url(line))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Riverbend Counseling: Mental health treatment" in html
+    assert change_url(listings["river"]) in html
+    assert reverse("admin:facilities_serviceline_history", args=[line.pk]) in html
+    # Lines are added on their listing and not listed on the admin index.
+    assert curator_client.get(reverse("admin:facilities_serviceline_add")).status_code == 403
+    index = curator_client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:facilities_serviceline_changelist") not in index
+
+
+def test_a_lines_own_page_saves_and_refuses_the_kind_of_another_line(
+    curator_client, listings, terms
+):
+    line = line_of(listings["river"], "MH")
+    data = post_data_from_form(curator_client.get(change_url(line)))
+    data["kind"] = "SA"
+    response = curator_client.post(change_url(line), data)
+    assert response.status_code == 200
+    assert "kind" in response.context["adminform"].form.errors
+
+    data = post_data_from_form(curator_client.get(change_url(line)))
+    data["payment_options"] = [str(terms("payment", "SF").pk)]
+    response = curator_client.post(change_url(line), data)
+    assert response.status_code == 302
+    line.refresh_from_db()
+    assert codes(line.payment_options) == ["SF"]
+    assert line.curated_fields == ["payment_options"]
 
 
 def test_fictional_listing_says_so_on_its_change_form(curator_client, listings):
@@ -349,25 +657,46 @@ def test_changelist_query_count_does_not_grow_with_listings(curator_client, term
                 ownership=terms("ownership", "PVTP"),
                 verified_by=None,
                 verified_at=timezone.localdate(),
-                levels_of_care=[terms("level_of_care", "OIT")],
-                payment_options=[terms("payment", "MD")],
+                lines={
+                    "SA": {"levels": ["OIT"], "payments": ["MD"]},
+                    "MH": {"levels": ["ORT"], "payments": ["PI"]},
+                },
             )
 
-    def count_queries():
+    def count_queries(params=None):
         with CaptureQueriesContext(connection) as captured:
-            response = curator_client.get(CHANGELIST)
+            response = curator_client.get(CHANGELIST, params or {})
         assert response.status_code == 200
         return len(captured), response.context["cl"].result_count
 
+    filtered = {"lines__payment_options__id__exact": terms("payment", "MD").pk}
     add_listings(3, 0)
     count_queries()  # warm per-process caches (content types, sessions)
     with_three, shown = count_queries()
     assert shown == 3
+    with_three_filtered, shown = count_queries(filtered)
+    assert shown == 3
     add_listings(27, 3)
     with_thirty, shown = count_queries()
     assert shown == 30
+    with_thirty_filtered, shown = count_queries(filtered)
+    assert shown == 30
     assert with_thirty == with_three
+    assert with_thirty_filtered == with_three_filtered
     assert with_three < 30
+
+
+def test_listing_page_reads_its_lines_vocabularies_once_for_all_lines(curator_client):
+    def page_queries(facility):
+        with CaptureQueriesContext(connection) as captured:
+            assert curator_client.get(change_url(facility)).status_code == 200
+        return len(captured)
+
+    one = make_facility(name="One Line")
+    two = make_facility(name="Two Lines", lines={"SA": {}, "MH": {}})
+    page_queries(one)  # warm per-process caches
+    # A second line costs its version check, not a query per vocabulary (13).
+    assert page_queries(two) - page_queries(one) <= 2
 
 
 # Vocabulary terms
@@ -497,7 +826,9 @@ def test_listing_form_links_to_its_open_reports(curator_client, reports):
 @pytest.mark.parametrize(
     "params",
     [
-        {"levels_of_care__id__exact": "abc"},
+        {"lines__levels_of_care__id__exact": "abc"},
+        {"lines__payment_options__id__exact": "99999999"},
+        {"lines__populations__isnull": "maybe"},
         {"verification": "bogus"},
         {"status__exact": "nonsense"},
         {"o": "99"},
@@ -527,14 +858,15 @@ def test_state_filter_offers_only_states_with_listings(curator_client, listings)
 def test_vocabulary_autocomplete_stays_inside_the_fields_group(
     curator_client, terms, field, term, expected
 ):
+    # What a line's autocomplete widget asks (ServiceLineInline.autocomplete_fields).
     response = curator_client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "facilities", "model_name": "facility", "field_name": field, "term": term},
+        {"app_label": "facilities", "model_name": "serviceline", "field_name": field, "term": term},
     )
     assert response.status_code == 200
     labels = {result["text"] for result in response.json()["results"]}
     assert expected <= labels
-    group = Facility._meta.get_field(field).remote_field.limit_choices_to["group"]
+    group = ServiceLine._meta.get_field(field).remote_field.limit_choices_to["group"]
     ids = {int(result["id"]) for result in response.json()["results"]}
     assert set(Term.objects.filter(pk__in=ids).values_list("group", flat=True)) <= {group}
     if not expected:
@@ -544,7 +876,7 @@ def test_vocabulary_autocomplete_stays_inside_the_fields_group(
 def test_opening_a_vocabulary_autocomplete_lists_all_its_terms(curator_client):
     response = curator_client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "facilities", "model_name": "facility", "field_name": "payment_options"},
+        {"app_label": "facilities", "model_name": "serviceline", "field_name": "payment_options"},
     )
     codes = set(
         Term.objects.filter(pk__in=[r["id"] for r in response.json()["results"]]).values_list(
@@ -552,6 +884,12 @@ def test_opening_a_vocabulary_autocomplete_lists_all_its_terms(curator_client):
         )
     )
     assert codes == set(Term.objects.filter(group="payment").values_list("code", flat=True))
+
+
+def test_the_line_form_asks_the_autocomplete_for_the_lines_field(curator_client, listings):
+    html = curator_client.get(change_url(listings["hope"])).content.decode()
+    assert 'data-model-name="serviceline"' in html
+    assert 'data-field-name="payment_options"' in html
 
 
 def test_curator_placing_the_building_clears_the_approximate_location(curator_client, listings):

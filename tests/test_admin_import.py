@@ -1,10 +1,12 @@
+"""The FindTreatment import in admin: upload, dry run, confirm; the lines it makes."""
+
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from facilities import admin_import
-from facilities.models import Facility
+from facilities.models import Facility, ServiceLine
 from facilities.permissions import CURATORS_GROUP
 
 from .findtreatment_support import SAMPLE, sample_row
@@ -66,6 +68,10 @@ def test_upload_shows_the_dry_run_then_confirm_imports(curator, client):
     assert "Import done" in response.content.decode()
     assert Facility.objects.count() == 12
     assert set(Facility.objects.values_list("status", flat=True)) == {"draft"}
+    # Each row is a program of its place: 5 substance use rows, 7 mental health rows.
+    kinds = list(ServiceLine.objects.values_list("kind", flat=True))
+    assert (kinds.count("SA"), kinds.count("MH")) == (5, 7)
+    assert not Facility.objects.filter(lines__isnull=True).exists()
     assert admin_import.SESSION_KEY not in client.session
     # The same confirmation again has nothing left to import.
     response = client.post(URL, {"action": "confirm", "token": token}, follow=True)

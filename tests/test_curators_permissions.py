@@ -6,13 +6,18 @@ from django.urls import reverse
 
 from facilities.models import Facility, ProblemReport, Term
 from facilities.permissions import CURATORS_GROUP
+from tests.factories import add_line, line_of
 
 FACILITY_CHANGELIST = reverse("admin:facilities_facility_changelist")
 
 
 @pytest.fixture
 def facility(db):
-    return Facility.objects.create(name="Hope Recovery", city="Jackson", state="MS", zip="39201")
+    facility = Facility.objects.create(
+        name="Hope Recovery", city="Jackson", state="MS", zip="39201"
+    )
+    add_line(facility, "SA", levels=["OIT"])
+    return facility
 
 
 def action_names(response):
@@ -26,6 +31,9 @@ def test_curators_group_holds_no_user_management_or_delete_permission():
     codenames = set(group.permissions.values_list("content_type__app_label", "codename"))
     assert ("facilities", "change_facility") in codenames
     assert ("facilities", "add_term") in codenames
+    # A listing's service lines are edited (and added) on its page.
+    for action in ("view", "add", "change"):
+        assert ("facilities", f"{action}_serviceline") in codenames
     # Besides listings and vocabularies, curators hand out partner API keys.
     assert not {app for app, _codename in codenames} - {"facilities", "rest_framework_api_key"}
     assert ("rest_framework_api_key", "add_apikey") in codenames
@@ -188,7 +196,7 @@ AXES_CHANGELISTS = [
 def test_curators_group_holds_history_view_and_revert():
     group = Group.objects.get(name=CURATORS_GROUP)
     codenames = set(group.permissions.values_list("codename", flat=True))
-    for model in ("historicalfacility", "historicalterm"):
+    for model in ("historicalfacility", "historicalserviceline", "historicalterm"):
         assert {f"view_{model}", f"change_{model}"} <= codenames
         assert f"delete_{model}" not in codenames
     assert not {codename for codename in codenames if "access" in codename}  # axes
@@ -210,6 +218,26 @@ def test_curator_can_see_history_and_revert(curator_client, facility, terms):
     medicaid = terms("payment", "MD")
     term_history = reverse("admin:facilities_term_history", args=[medicaid.pk])
     assert curator_client.get(term_history).status_code == 200
+
+    line = line_of(facility)
+    line_history = reverse("admin:facilities_serviceline_history", args=[line.pk])
+    assert curator_client.get(line_history).status_code == 200
+    line_revert = reverse(
+        "admin:facilities_serviceline_simple_history",
+        args=[line.pk, line.history.earliest().history_id],
+    )
+    page = curator_client.get(line_revert)
+    assert page.status_code == 200
+    assert page.context["revert_disabled"] is False
+
+
+def test_curator_cannot_delete_a_line_anywhere(curator_client, facility):
+    line = line_of(facility)
+    delete_url = reverse("admin:facilities_serviceline_delete", args=[line.pk])
+    assert curator_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert facility.lines.count() == 1
+    change = curator_client.get(reverse("admin:facilities_facility_change", args=[facility.pk]))
+    assert change.context["inline_admin_formsets"][0].formset.can_delete is False
 
 
 @pytest.mark.django_db

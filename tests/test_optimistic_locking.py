@@ -5,9 +5,11 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from facilities.models import Facility, Term
+from facilities.history import single_history_entry
+from facilities.models import Facility, ServiceLine, Term
 from facilities.permissions import CURATORS_GROUP
-from tests.admin_pages import post_data_from_form
+from tests.admin_pages import inline_forms, post_data_from_form
+from tests.factories import add_line, line_of
 
 CHANGELIST = reverse("admin:facilities_facility_changelist")
 
@@ -22,11 +24,17 @@ def history_url(obj):
 
 @pytest.fixture
 def facility(db, terms):
+    """A listing with a substance use line (Medicaid) and a mental health line."""
     facility = Facility.objects.create(
         name="Hope Recovery", city="Jackson", state="MS", zip="39201", phone="601-555-0100"
     )
-    facility.payment_options.set([terms("payment", "MD")])
+    add_line(facility, "SA", levels=["OIT"], payments=["MD"])
+    add_line(facility, "MH", levels=["ORT"], payments=["MD"])
     return facility
+
+
+def codes(related):
+    return sorted(related.values_list("code", flat=True))
 
 
 @pytest.fixture
@@ -77,19 +85,121 @@ def test_second_of_two_concurrent_saves_is_refused(curator_client, other_curator
     assert (facility.name, facility.phone) == ("Hope Recovery Center", "601-555-0199")
 
 
-def test_vocabulary_change_by_another_curator_is_not_overwritten(
+def test_a_line_change_by_another_curator_is_not_overwritten(
     curator_client, other_curator_client, facility, terms
 ):
     mine = post_data_from_form(curator_client.get(change_url(facility)))
     theirs = post_data_from_form(other_curator_client.get(change_url(facility)))
-    theirs["payment_options"] = [str(terms("payment", "PI").pk)]
+    theirs["lines-0-payment_options"] = [str(terms("payment", "PI").pk)]
     assert other_curator_client.post(change_url(facility), theirs).status_code == 302
 
     mine["name"] = "Renamed"
+    mine["lines-0-payment_options"] = [str(terms("payment", "SF").pk)]
+    mine["lines-1-hours_per_week_min"] = "9"
     conflict_errors(curator_client.post(change_url(facility), mine))
     facility.refresh_from_db()
     assert facility.name == "Hope Recovery"
-    assert list(facility.payment_options.values_list("code", flat=True)) == ["PI"]
+    assert codes(line_of(facility, "SA").payment_options) == ["PI"]
+    assert line_of(facility, "MH").hours_per_week_min is None  # nothing of mine was saved
+
+
+def test_two_curators_editing_one_line_the_second_is_refused_on_the_lines_form(
+    curator_client, other_curator_client, facility, terms
+):
+    """The other curator saves the line on its own page: only the line's version moves."""
+    line = line_of(facility, "SA")
+    listing_version = Facility.objects.get(pk=facility.pk).version
+    mine = post_data_from_form(curator_client.get(change_url(facility)))
+    theirs = post_data_from_form(other_curator_client.get(change_url(line)))
+    theirs["payment_options"] = [str(terms("payment", "PI").pk)]
+    assert other_curator_client.post(change_url(line), theirs).status_code == 302
+    assert Facility.objects.get(pk=facility.pk).version == listing_version
+
+    mine["lines-0-payment_options"] = [str(terms("payment", "SF").pk)]
+    mine["phone"] = "601-555-0199"
+    response = curator_client.post(change_url(facility), mine)
+    assert response.status_code == 200, "the save went through"
+    assert not response.context["adminform"].form.non_field_errors()  # the listing is fine
+    errors = inline_forms(response).forms[0].non_field_errors()
+    assert len(errors) == 1
+    assert "Nora Lind saved this service line" in errors[0]
+    assert "Your changes have NOT been saved" in errors[0]
+    html = response.content.decode()
+    assert f'href="{history_url(line)}"' in html  # the line's own history
+    assert f'<a href="{change_url(facility)}">reload the facility</a>' in html  # this page
+    # Nothing was saved: not the line, not the listing's phone beside it.
+    assert codes(line.payment_options) == ["PI"]
+    facility.refresh_from_db()
+    assert facility.phone == "601-555-0100"
+    assert not line.history.filter(history_user__username="casey").exists()
+
+    # Reloading gives a page that saves, on top of their change.
+    fresh = post_data_from_form(curator_client.get(change_url(facility)))
+    assert fresh["lines-0-payment_options"] == [str(terms("payment", "PI").pk)]
+    fresh["lines-0-payment_options"].append(str(terms("payment", "SF").pk))
+    assert curator_client.post(change_url(facility), fresh).status_code == 302
+    assert codes(line.payment_options) == ["PI", "SF"]
+
+
+def test_a_script_changing_a_line_meanwhile_causes_a_conflict_on_that_line(
+    curator_client, facility, terms
+):
+    data = post_data_from_form(curator_client.get(change_url(facility)))
+    # What the importer does to a line (importers/findtreatment.py): save and set terms.
+    imported = ServiceLine.objects.get(facility=facility, kind="MH")
+    with single_history_entry(imported, reason="FindTreatment.gov import"):
+        imported.save()
+        imported.payment_options.set([terms("payment", "MC")])
+
+    data["lines-1-payment_options"] = [str(terms("payment", "SF").pk)]
+    response = curator_client.post(change_url(facility), data)
+    assert response.status_code == 200
+    errors = inline_forms(response).forms[1].non_field_errors()
+    assert "an import or a script saved this service line" in errors[0]
+    assert codes(line_of(facility, "MH").payment_options) == ["MC"]
+
+
+def test_removing_a_line_someone_changed_meanwhile_is_refused(superuser_client, facility, terms):
+    data = post_data_from_form(superuser_client.get(change_url(facility)))
+    imported = ServiceLine.objects.get(facility=facility, kind="MH")
+    imported.save()
+    data["lines-1-DELETE"] = "on"
+    response = superuser_client.post(change_url(facility), data)
+    assert response.status_code == 200
+    errors = inline_forms(response).non_form_errors()
+    assert "saved this service line" in errors[0]
+    assert facility.lines.count() == 2
+
+
+def test_a_findtreatment_import_changing_a_line_meanwhile_causes_a_conflict(
+    curator_client, tmp_path, terms
+):
+    from tests.findtreatment_support import run_import, sample_row, write_page
+
+    row = sample_row(1)  # a substance use row that takes Medicaid
+    assert run_import(write_page(tmp_path / "first.json", [row]))[0] == 0
+    facility = Facility.objects.get()
+    line = line_of(facility, "SA")
+    assert "MD" in codes(line.payment_options)
+
+    data = post_data_from_form(curator_client.get(change_url(facility)))
+    # The next export no longer lists Medicaid for this program.
+    for service in row["services"]:
+        if service["f2"] == "PAY":
+            service["f3"] = "Cash or self-payment"
+    assert run_import(write_page(tmp_path / "second.json", [row]))[0] == 0
+    assert codes(line.payment_options) == ["SF"]
+
+    data["lines-0-payment_options"].append(str(terms("payment", "MI").pk))
+    response = curator_client.post(change_url(facility), data)
+    errors = [
+        *response.context["adminform"].form.non_field_errors(),
+        *inline_forms(response).forms[0].non_field_errors(),
+    ]
+    assert errors
+    assert all("an import or a script saved this" in error for error in errors)
+    assert codes(line.payment_options) == ["SF"]  # the import's change stands
+    assert "payment_options" not in line_of(facility, "SA").curated_fields
 
 
 def test_an_import_saving_the_listing_meanwhile_causes_a_conflict(curator_client, facility):
