@@ -87,27 +87,32 @@ MISSISSIPPI = {
 }
 
 
+# Who runs each of the 28, and where: the guide's shares.
+MISSISSIPPI_OWNERSHIPS = ["PVTP"] * 12 + ["PVTN"] * 10 + ["LCCG"] * 5 + ["VAMC"]
+MISSISSIPPI_CITIES = (
+    [("Jackson", "39201")] * 16 + [("Oxford", "38655")] * 8 + [("Hattiesburg", "39401")] * 4
+)
+
+
+def mississippi_payments(index):
+    """The payments of the index-th of the 28: each code taken by its count of places."""
+    return [
+        code
+        for code, count, offset in (("PI", 18, 0), ("MD", 12, 5), ("MC", 11, 11), ("MI", 15, 17))
+        if (index + offset) % 28 < count
+    ]
+
+
 def build_mississippi():
     """28 published IOP listings in MS matching MISSISSIPPI, plus listings that must not count.
 
     Jackson gets 16 listings, Oxford 8, Hattiesburg 4. Returns the 28 facilities.
     """
-    ownerships = ["PVTP"] * 12 + ["PVTN"] * 10 + ["LCCG"] * 5 + ["VAMC"]
-    cities = (
-        [("Jackson", "39201")] * 16 + [("Oxford", "38655")] * 8 + [("Hattiesburg", "39401")] * 4
-    )
     facilities = []
-    for index, (ownership, (city, zip_code)) in enumerate(zip(ownerships, cities, strict=True)):
-        payments = [
-            code
-            for code, count, offset in (
-                ("PI", 18, 0),
-                ("MD", 12, 5),
-                ("MC", 11, 11),
-                ("MI", 15, 17),
-            )
-            if (index + offset) % 28 < count
-        ]
+    for index, (ownership, (city, zip_code)) in enumerate(
+        zip(MISSISSIPPI_OWNERSHIPS, MISSISSIPPI_CITIES, strict=True)
+    ):
+        payments = mississippi_payments(index)
         facilities.append(
             make_facility(
                 name=f"Mississippi IOP {index:02d}",

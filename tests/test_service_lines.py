@@ -19,7 +19,14 @@ from facilities import selectors
 from facilities.models import Facility
 from facilities.search.filters import FacilityFilterSet
 
-from .factories import MISSISSIPPI, add_line, make_facility
+from .factories import (
+    MISSISSIPPI,
+    MISSISSIPPI_CITIES,
+    MISSISSIPPI_OWNERSHIPS,
+    add_line,
+    make_facility,
+    mississippi_payments,
+)
 from .findtreatment_support import run_import, write_page
 
 pytestmark = pytest.mark.django_db
@@ -178,22 +185,11 @@ def mississippi_rows():
     more with assistance). Place 27 (the VA) has its IOP on its MH row; its SA row is
     regular outpatient care with other payments.
     """
-    ownerships = ["PVTP"] * 12 + ["PVTN"] * 10 + ["LCCG"] * 5 + ["VAMC"]
-    cities = (
-        [("Jackson", "39201")] * 16 + [("Oxford", "38655")] * 8 + [("Hattiesburg", "39401")] * 4
-    )
     rows, number = [], 0
-    for index, (ownership, (city, zip_code)) in enumerate(zip(ownerships, cities, strict=True)):
-        payments = [
-            code
-            for code, count, offset in (
-                ("PI", 18, 0),
-                ("MD", 12, 5),
-                ("MC", 11, 11),
-                ("MI", 15, 17),
-            )
-            if (index + offset) % 28 < count
-        ] or ["SF"]
+    for index, (ownership, (city, zip_code)) in enumerate(
+        zip(MISSISSIPPI_OWNERSHIPS, MISSISSIPPI_CITIES, strict=True)
+    ):
+        payments = mississippi_payments(index) or ["SF"]
         extra = []
         if index < 22:
             extra.append({"f1": "Special Programs", "f2": "SG", "f3": CO_OCCURRING})
