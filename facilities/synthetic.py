@@ -257,6 +257,7 @@ class Generator:
         self.taken = set(taken_slugs)
         self.ownership_codes = list(OWNERSHIP_WEIGHTS)
         self.ownership_cum = list(accumulate(OWNERSHIP_WEIGHTS.values()))
+        _state_cities()  # read now, before a caller's gc.freeze() (generate_facilities)
 
     def listings(self, count, states=None):
         """Yield `count` listings as {"fields": {...}, "ownership": code, "lines": [...]}.
