@@ -115,12 +115,16 @@ def ensure_data(count, seed):
 def pick_parameters():
     """Scenario inputs drawn from the data, so every run asks real questions."""
     with pg_connect(BENCH_DATABASE_URL) as connection, connection.cursor() as cursor:
+        # Listings with a service line offering IOP (a place with two such lines counts once).
         cursor.execute(
             """
             SELECT f.state, count(*) FROM facilities_facility f
-            JOIN facilities_facility_levels_of_care l ON l.facility_id = f.id
-            JOIN facilities_term t ON t.id = l.term_id
-            WHERE f.status = 'published' AND t."group" = 'level_of_care' AND t.code = 'OIT'
+            WHERE f.status = 'published' AND EXISTS (
+                SELECT 1 FROM facilities_serviceline s
+                JOIN facilities_serviceline_levels_of_care l ON l.serviceline_id = s.id
+                JOIN facilities_term t ON t.id = l.term_id
+                WHERE s.facility_id = f.id AND t."group" = 'level_of_care' AND t.code = 'OIT'
+            )
             GROUP BY f.state ORDER BY 2 DESC, 1
             """
         )
@@ -376,7 +380,11 @@ def raw_sql_times(paths):
 
 
 def build_datasette_db(target):
-    """Flatten the listings into one SQLite table, codes as ';MD;PI;' strings."""
+    """Flatten the listings into one SQLite table, codes as ';MD;PI;' strings.
+
+    A listing's codes are those of all its service lines, each once: the API's flat list
+    item, which scenario d's single payment filter matches the same way.
+    """
     target.unlink(missing_ok=True)
     lite = sqlite3.connect(target)
     lite.execute(
@@ -386,8 +394,10 @@ def build_datasette_db(target):
         "levels_of_care TEXT, payment_options TEXT, populations TEXT, status TEXT)"
     )
     codes = (
-        "(SELECT ';' || string_agg(t.code, ';') || ';' FROM facilities_facility_{field} x "
-        "JOIN facilities_term t ON t.id = x.term_id WHERE x.facility_id = f.id)"
+        "(SELECT ';' || string_agg(DISTINCT t.code, ';') || ';' "
+        "FROM facilities_serviceline s "
+        "JOIN facilities_serviceline_{field} x ON x.serviceline_id = s.id "
+        "JOIN facilities_term t ON t.id = x.term_id WHERE s.facility_id = f.id)"
     )
     query = f"""
         SELECT f.id, f.slug, f.name, f.program_name, f.city, f.state, f.zip, f.latitude,

@@ -1,10 +1,17 @@
 """Fictional facility listings with realistic distributions, for benchmarks and demos.
 
-Everything is drawn from one `random.Random(seed)`, so the same seed, states
-and date give the same listings. Every listing is visibly fictional: names
-say "Example" or "Sample", phones are 555-01xx (the range reserved for
-fiction), websites and emails are on example.org, and the description says
-the facility does not exist.
+A listing is a place with one or more service lines (models.ServiceLine): every
+listing has a substance use (SA) line, and some also a mental health (MH) line
+with its own levels of care, payment and populations, as FindTreatment.gov
+lists such places twice. The place and its SA line are drawn from one
+`random.Random(seed)`, so the same seed, states and date give the same
+listings; each MH line is drawn from a stream of its own, seeded from the seed
+and the listing's number, so that adding MH lines left every place and SA line
+(and the benchmark data made of them) exactly as they were.
+
+Every listing is visibly fictional: names say "Example" or "Sample", phones
+are 555-01xx (the range reserved for fiction), websites and emails are on
+example.org, and the description says the facility does not exist.
 
 The shares below follow the shape of SAMHSA's facility survey (N-SUMHSS)
 closely enough for search, summaries and benchmarks to behave as they would
@@ -39,7 +46,7 @@ STATE_POPULATIONS_2020 = {
     "WY": 576851, "PR": 3285874,
 }  # fmt: skip
 
-# The many-to-many fields of Facility and the vocabulary each one draws on.
+# The many-to-many fields of a service line and the vocabulary each one draws on.
 # Many-to-many field -> vocabulary group (vocabulary.py's one map).
 TERM_FIELDS = vocab.TERM_FIELD_GROUPS
 
@@ -99,6 +106,28 @@ ACCREDITATION_SHARES = [
     ("CARF", 0.30), ("NCQA", 0.05), ("COA", 0.04), ("HFAP", 0.02),
 ]  # fmt: skip
 SESSION_MINUTES = [120, 150, 180, 180, 180, 210, 240]
+
+# The mental health line: chance of one (by the place's co-occurring flag; a place may
+# run the two programs side by side without treating both disorders together), and
+# what it offers. Ages, genders, languages and payment assistance are the SA line's.
+MH_LINE_SHARE = {True: 1 / 3, False: 0.10}
+MH_IOP_SHARE = 0.15
+# Medicaid is added or dropped on every MH line: the case issue 12 is about (an IOP
+# paid for yourself beside outpatient care on Medicaid) must be common in the data.
+MH_PAYMENT_TOGGLES = [("MC", 0.25), ("PI", 0.10)]
+MH_POPULATION_SHARES = [("SMI", 0.40), ("TRMA", 0.30), ("PTSD", 0.20)]
+MH_APPROACH_SHARES = [
+    ("CBT", 0.90), ("DBT", 0.50), ("IPT", 0.30), ("TRC", 0.45), ("EMDR", 0.20),
+    ("FAM", 0.40), ("GRP", 0.70), ("IND", 0.90),
+]  # fmt: skip
+MH_SERVICE_SHARES = [
+    ("ASMT", 0.95), ("INDC", 0.90), ("GRPC", 0.60), ("FAMC", 0.40), ("CSM", 0.60),
+    ("PSY", 0.70), ("PSED", 0.50), ("PRS", 0.20),
+]  # fmt: skip
+# Populations that describe substance use programs only.
+SA_ONLY_POPULATIONS = {"DUI"}
+# Accreditations of the whole place rather than of one program.
+PLACE_ACCREDITATIONS = {"JC", "CARF", "NCQA", "COA", "HFAP", "HLA"}
 
 NAME_WORDS = [
     "New Horizons", "Harbor", "Crossroads", "Bridgeway", "Pathways", "Cedar", "Magnolia",
@@ -219,6 +248,8 @@ class Generator:
     """Draws listings one after another from a single seeded random stream."""
 
     def __init__(self, seed, source, as_of=None, iop_share=0.55, taken_slugs=()):
+        self.seed = seed
+        self.number = 0  # listings drawn so far: the MH line's stream is seeded from it
         self.rng = random.Random(seed)
         self.source = source
         self.as_of = as_of or datetime.date.today()
@@ -226,9 +257,14 @@ class Generator:
         self.taken = set(taken_slugs)
         self.ownership_codes = list(OWNERSHIP_WEIGHTS)
         self.ownership_cum = list(accumulate(OWNERSHIP_WEIGHTS.values()))
+        _state_cities()  # read now, before a caller's gc.freeze() (generate_facilities)
 
     def listings(self, count, states=None):
-        """Yield `count` listings as {"fields": {...}, "ownership": code, "terms": {...}}."""
+        """Yield `count` listings as {"fields": {...}, "ownership": code, "lines": [...]}.
+
+        Each line is {"kind": "SA" or "MH", "fields": {schedule...}, "terms": {field:
+        [codes]}}; the SA line comes first and every listing has one.
+        """
         for state in plan_states(self.rng, count, states):
             yield self.listing(state)
 
@@ -248,6 +284,7 @@ class Generator:
 
     def listing(self, state):
         rng = self.rng
+        self.number += 1
         cities, cumulative = _state_cities()[state]
         city, county, area_code, zips = cities[bisect(cumulative, rng.random() * cumulative[-1])]
         zip_code, lat, lng = rng.choice(zips)
@@ -350,9 +387,9 @@ class Generator:
             "source": self.source,
         }
         if iop:
-            fields.update(self.iop_schedule("TELE" in levels, transportation))
+            schedule = self.iop_schedule(rng, "TELE" in levels, transportation)
         else:
-            fields["transportation_assistance"] = transportation
+            schedule = {"transportation_assistance": transportation}
 
         terms = {
             "levels_of_care": levels,
@@ -369,10 +406,58 @@ class Generator:
             "services": services,
             "accreditations": accreditations,
         }
-        return {"fields": fields, "ownership": ownership, "terms": terms}
+        lines = [{"kind": "SA", "fields": schedule, "terms": terms}]
+        # Its own stream: whether and what it draws leaves self.rng untouched.
+        mh = random.Random(f"{self.seed}:mh:{self.number}")
+        if mh.random() < MH_LINE_SHARE[co_occurring]:
+            lines.append(self.mental_health_line(mh, terms, co_occurring, transportation))
+        return {"fields": fields, "ownership": ownership, "lines": lines}
 
-    def iop_schedule(self, telehealth, transportation):
-        rng = self.rng
+    def mental_health_line(self, rng, sa, co_occurring, transportation):
+        """The place's mental health program, beside its SA line's terms `sa`."""
+        iop = rng.random() < MH_IOP_SHARE
+        levels = (["OIT"] if iop else []) + (["ORT"] if not iop or rng.random() < 0.7 else [])
+        if rng.random() < 0.35:
+            levels.append("TELE")
+        payments = set(sa["payment_options"]) ^ {"MD"}
+        payments ^= {code for code, share in MH_PAYMENT_TOGGLES if rng.random() < share}
+        payments = [code for code, _ in PAYMENT_SHARES if code in payments] or ["SF"]
+        populations = [code for code in sa["populations"] if code not in SA_ONLY_POPULATIONS]
+        populations += [
+            code for code in _pick_shares(rng, MH_POPULATION_SHARES) if code not in populations
+        ]
+        if "CHLD" in sa["age_groups"] and rng.random() < 0.3 and "SED" not in populations:
+            populations.append("SED")
+        conditions = _pick_shares(rng, MENTAL_HEALTH_SHARES) or ["DEP"]
+        if co_occurring:
+            conditions.append("COD")
+        services = _pick_shares(rng, MH_SERVICE_SHARES)
+        if transportation:
+            services.append("TRAN")
+        accreditations = ["SMHA"] if rng.random() < 0.85 else []
+        accreditations += [code for code in sa["accreditations"] if code in PLACE_ACCREDITATIONS]
+        if iop:
+            schedule = self.iop_schedule(rng, "TELE" in levels, transportation)
+        else:
+            schedule = {"transportation_assistance": transportation}
+        terms = {
+            "levels_of_care": levels,
+            "payment_options": payments,
+            "payment_assistance": list(sa["payment_assistance"]),
+            "populations": populations,
+            "age_groups": list(sa["age_groups"]),
+            "genders": list(sa["genders"]),
+            "languages": list(sa["languages"]),
+            "medications": ["MPD"] if rng.random() < 0.85 else [],
+            "approaches": _pick_shares(rng, MH_APPROACH_SHARES) or ["CBT"],
+            "therapies": _pick_shares(rng, THERAPY_SHARES),
+            "conditions": conditions,
+            "services": services,
+            "accreditations": accreditations,
+        }
+        return {"kind": "MH", "fields": schedule, "terms": terms}
+
+    def iop_schedule(self, rng, telehealth, transportation):
         low = rng.randint(6, 12)
         daytime = rng.random() < 0.65
         return {

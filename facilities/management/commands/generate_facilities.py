@@ -4,37 +4,40 @@
     make demo-fixture     # the demo fixture: --source demo --fixture ... (see the Makefile)
 
 Listings go in with bulk_create, a batch at a time, followed by the batch's
-many-to-many rows; Facility.save() never runs, so the slug and city_key it
-would set are computed by the generator. All in one transaction: an
+service lines (bulk_create too) and their many-to-many rows; Facility.save()
+never runs, so the slug and city_key it would set are computed by the
+generator, and no history is written. All in one transaction: an
 interrupted run leaves nothing behind.
 """
 
 import datetime
+import gc
 import io
+import itertools
 import time
-from itertools import islice
 
 from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from facilities.models import Facility, Term
+from facilities.models import Facility, ServiceLine, Term
 from facilities.synthetic import TERM_FIELDS, Generator, parse_states
 
-# Left out of the fixture: defaults or empty for generated listings, and noise in a diff.
+# Left out of the fixture (listings and lines): defaults or empty for generated
+# listings, and noise in a diff.
 FIXTURE_SKIPS = {"id", "curated_fields", "source_record", "verified_by"}
 
 
 def batched(iterable, size):
     iterator = iter(iterable)
-    while batch := list(islice(iterator, size)):
+    while batch := list(itertools.islice(iterator, size)):
         yield batch
 
 
 def insert_links(through, pairs):
-    """Insert (facility_id, term_id) rows into a many-to-many table.
+    """Insert (serviceline_id, term_id) rows into a service line's many-to-many table.
 
-    About 48 of these per listing: building a model instance for each (what
+    About 60 of these per listing: building a model instance for each (what
     bulk_create does) cost four times as long as everything else together,
     so they go in as plain rows: COPY on PostgreSQL, executemany elsewhere.
     """
@@ -43,12 +46,12 @@ def insert_links(through, pairs):
     quote = connection.ops.quote_name
     table = quote(through._meta.db_table)
     columns = ", ".join(
-        quote(through._meta.get_field(name).column) for name in ("facility", "term")
+        quote(through._meta.get_field(name).column) for name in ("serviceline", "term")
     )
     with connection.cursor() as cursor:
         raw = cursor.cursor
         if connection.vendor == "postgresql" and hasattr(raw, "copy_expert"):  # psycopg2
-            rows = io.StringIO("".join(f"{facility}\t{term}\n" for facility, term in pairs))
+            rows = io.StringIO("".join(f"{line}\t{term}\n" for line, term in pairs))
             raw.copy_expert(f"COPY {table} ({columns}) FROM STDIN", rows)
         else:
             cursor.executemany(
@@ -161,56 +164,86 @@ class Command(BaseCommand):
             self.stdout.write(message)
 
     def insert(self, listings, count, batch_size, started):
-        """bulk_create the listings and their many-to-many rows; return the new pks."""
+        """bulk_create the listings, their lines and the lines' terms; return the new pks."""
         term_ids = {}
         for term_id, group, code in Term.objects.values_list("id", "group", "code"):
             term_ids.setdefault(group, {})[code] = term_id
-        ownership_ids = term_ids.get("ownership", {})
-        throughs = [(name, getattr(Facility, name).through) for name in TERM_FIELDS]
         pks = []
-        for batch in batched(listings, batch_size):
-            facilities = Facility.objects.bulk_create(
+        # What is alive now lives to the end (Django's state, the ZIP table cities are
+        # drawn from): kept out of the garbage collector's scans, which took a third of
+        # the generator's time. Each batch's objects are freed by reference counting.
+        gc.freeze()
+        try:
+            for batch in batched(listings, batch_size):
+                pks += self.insert_batch(batch, term_ids)
+                elapsed = time.monotonic() - started
+                self.log(f"  {len(pks):>9,} / {count:,} listings  ({elapsed:.1f} s)")
+        finally:
+            gc.unfreeze()
+        return pks
+
+    def insert_batch(self, batch, term_ids):
+        """One batch of listings with their lines and the lines' terms; their pks."""
+        ownership_ids = term_ids.get("ownership", {})
+        facilities = Facility.objects.bulk_create(
+            [
+                Facility(ownership_id=ownership_ids.get(row["ownership"]), **row["fields"])
+                for row in batch
+            ]
+        )
+        pks = [facility.pk for facility in facilities]
+        drawn = [line for row in batch for line in row["lines"]]
+        lines = ServiceLine.objects.bulk_create(
+            [
+                ServiceLine(facility_id=pk, kind=line["kind"], **line["fields"])
+                for pk, row in zip(pks, batch, strict=True)
+                for line in row["lines"]
+            ]
+        )
+        line_ids = [line.pk for line in lines]
+        for name in TERM_FIELDS:
+            ids = term_ids.get(TERM_FIELDS[name], {})
+            insert_links(
+                getattr(ServiceLine, name).through,
                 [
-                    Facility(ownership_id=ownership_ids.get(row["ownership"]), **row["fields"])
-                    for row in batch
-                ]
+                    (line_id, ids[code])
+                    for line_id, line in zip(line_ids, drawn, strict=True)
+                    for code in line["terms"][name]
+                    if code in ids  # a curator may have removed a built-in term
+                ],
             )
-            for name, through in throughs:
-                ids = term_ids.get(TERM_FIELDS[name], {})
-                insert_links(
-                    through,
-                    [
-                        (facility.pk, ids[code])
-                        for facility, row in zip(facilities, batch, strict=True)
-                        for code in row["terms"][name]
-                        if code in ids  # a curator may have removed a built-in term
-                    ],
-                )
-            if connection.vendor == "postgresql":
-                # Run this batch's deferred foreign-key checks now (checking them
-                # deferred is faster than row by row) instead of queueing
-                # millions of them in memory for COMMIT.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            pks += [facility.pk for facility in facilities]
-            self.log(f"  {len(pks):>9,} / {count:,} listings  ({time.monotonic() - started:.1f} s)")
+        if connection.vendor == "postgresql":
+            # Run this batch's deferred foreign-key checks now (checking them
+            # deferred is faster than row by row) instead of queueing
+            # millions of them in memory for COMMIT.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         return pks
 
     def write_fixture(self, path, pks, as_of):
-        """Serialize as `dumpdata --natural-foreign --natural-primary --indent 1` would."""
+        """Serialize as `dumpdata --natural-foreign --natural-primary --indent 1` would:
+        the listings, then their lines (natural key: listing slug and kind), so that the
+        file loads into a database that holds other listings, or these already."""
         # Fixed timestamps keep the file identical from one regeneration to the next.
         stamp = datetime.datetime.combine(as_of, datetime.time(12), tzinfo=datetime.UTC)
         listings = Facility.objects.filter(pk__in=pks)
         listings.update(created_at=stamp, updated_at=stamp)
+        lines = (
+            ServiceLine.objects.filter(facility__in=pks)
+            .select_related("facility")  # its slug is the line's natural key
+            .prefetch_related(*TERM_FIELDS)
+            .order_by("facility_id", "-kind")  # SA first, as ServiceLine orders them
+        )
         fields = [
             field.name
-            for field in Facility._meta.local_fields + Facility._meta.local_many_to_many
+            for model in (Facility, ServiceLine)
+            for field in model._meta.local_fields + model._meta.local_many_to_many
             if field.name not in FIXTURE_SKIPS
         ]
         data = serializers.serialize(
             "json",
-            listings.order_by("pk").prefetch_related(*TERM_FIELDS),
+            itertools.chain(listings.order_by("pk"), lines),
             indent=1,
             use_natural_foreign_keys=True,
             use_natural_primary_keys=True,
