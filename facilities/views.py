@@ -100,7 +100,8 @@ def facility_export(request):
         )
     base_url = request.build_absolute_uri("/").rstrip("/")
     response = StreamingHttpResponse(
-        exports.csv_lines(filterset.qs, base_url), content_type="text/csv; charset=utf-8"
+        exports.csv_lines(filterset.qs, base_url, labels=True),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="iop-finder-results.csv"'
     return response
