@@ -385,7 +385,10 @@ class ServiceLine(Versioned):
         SUBSTANCE_USE = "SA", "Substance use treatment"
         MENTAL_HEALTH = "MH", "Mental health treatment"
 
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="lines")
+    # Indexed with the line's id (Meta.indexes), not alone.
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="lines", db_index=False
+    )
     kind = models.CharField(max_length=2, choices=Kind.choices, default=Kind.SUBSTANCE_USE)
 
     levels_of_care = _terms("levels_of_care", "levels of care")
@@ -441,6 +444,12 @@ class ServiceLine(Versioned):
         verbose_name = "service line"
         # Substance use first, as FindTreatment.gov lists them.
         ordering = ["facility", "-kind"]
+        indexes = [
+            # A search asks, for each listing in its box or state, whether one of its lines
+            # meets the filters: the lines' ids come from this index alone, no table read
+            # (near search c of make bench, 3,092 listings probed: 30 -> 26 ms EXPLAIN ANALYZE).
+            models.Index(fields=["facility", "id"], name="line_facility_id"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["facility", "kind"], name="line_one_of_each_kind"),
             models.CheckConstraint(
