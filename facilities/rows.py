@@ -38,14 +38,15 @@ CSV_TERM_FIELDS = (*LIST_TERM_FIELDS, "age_groups", "languages", "medications")
 # A facility page and an API detail show every vocabulary.
 DETAIL_TERM_FIELDS = tuple(TERM_FIELDS)
 
-# Listings a chunk of a streamed export reads lines for in one query (14 parts x 1,000
-# ids stays under SQLite's limit of bound parameters).
+# Listings a chunk of a streamed export reads lines for in one query (1,000 ids stay under
+# SQLite's limit of bound parameters).
 CHUNK_SIZE = 1000
 
 IOP_CODE = "OIT"
 
 # A listing without lines: no hours, no sessions offered (the fields' defaults).
 _NO_SCHEDULE = {name: ServiceLine._meta.get_field(name).get_default() for name in SCHEDULE_FIELDS}
+_FLAG_FIELDS = [name for name in SCHEDULE_FIELDS if isinstance(_NO_SCHEDULE[name], bool)]
 
 
 def values_with_distance(queryset, columns=LIST_COLUMNS):
@@ -130,26 +131,26 @@ def _lines_sql(field_names, id_count, quote_name):
     has no field number; a link's row has only the ids, its field number and its term."""
     placeholders = ", ".join(["%s"] * id_count)
     table = quote_name(ServiceLine._meta.db_table)
-    columns = ", ".join(f"l.{quote_name(name)}" for name in SCHEDULE_FIELDS)
+    columns = ", ".join(quote_name(name) for name in SCHEDULE_FIELDS)
     padding = ", ".join(
         f"CAST(NULL AS {'BOOLEAN' if isinstance(_NO_SCHEDULE[name], bool) else 'INTEGER'})"
         for name in SCHEDULE_FIELDS
     )
-    # Names come from the models; the ids are parameters.
-    parts = [
-        f"SELECT l.facility_id, l.id, l.kind, {columns}, "  # noqa: S608
-        f"CAST(NULL AS INTEGER), CAST(NULL AS INTEGER) FROM {table} l "
-        f"WHERE l.facility_id IN ({placeholders})"
-    ]
+    # Names come from the models; the ids are parameters, given once: the listings' lines
+    # are read once (the WITH), and each link table is probed by line id from there.
+    lines = (
+        f"WITH l AS (SELECT facility_id, id, kind, {columns} FROM {table} "  # noqa: S608
+        f"WHERE facility_id IN ({placeholders})) "
+    )
+    parts = ["SELECT *, CAST(NULL AS INTEGER), CAST(NULL AS INTEGER) FROM l"]
     for number, (through, line_column, term_column) in enumerate(
         _link_parts(field_names, quote_name)
     ):
         parts.append(
             f"SELECT l.facility_id, l.id, NULL, {padding}, {number}, t.{term_column} "  # noqa: S608
-            f"FROM {through} t JOIN {table} l ON l.id = t.{line_column} "
-            f"WHERE l.facility_id IN ({placeholders})"
+            f"FROM {through} t JOIN l ON l.id = t.{line_column}"
         )
-    return " UNION ALL ".join(parts)
+    return lines + " UNION ALL ".join(parts)
 
 
 def _read_lines(ids, field_names):
@@ -165,22 +166,25 @@ def _read_lines(ids, field_names):
     connection = connections[router.db_for_read(Facility)]
     sql = _lines_sql(tuple(field_names), len(ids), connection.ops.quote_name)
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(ids) * (len(field_names) + 1))
+        cursor.execute(sql, list(ids))
         found = cursor.fetchall()
-    terms = _terms_by_id(term_id for *_, term_id in found if term_id is not None)
+    terms = _terms_by_id()
+    if any(term_id not in terms for *_, term_id in found if term_id is not None):
+        terms = _terms_by_id(term_id for *_, term_id in found if term_id is not None)
     lines, links = {}, []
     for listing_id, line_id, kind, *rest in found:
-        *schedule, number, term_id = rest
-        if number is None:
+        term_id = rest[-1]
+        if term_id is None:
             line = {"id": line_id, "facility_id": listing_id, "kind": kind}
-            for name, value in zip(SCHEDULE_FIELDS, schedule, strict=True):
-                # SQLite gives booleans back as 0 and 1 to plain SQL.
-                is_flag = isinstance(_NO_SCHEDULE[name], bool)
-                line[name] = bool(value) if is_flag else value
-            line.update((name, []) for name in field_names)
+            line.update(zip(SCHEDULE_FIELDS, rest, strict=False))
+            for name in _FLAG_FIELDS:  # SQLite gives booleans back as 0 and 1 to plain SQL
+                line[name] = bool(line[name])
+            for name in field_names:
+                line[name] = []
             lines[line_id] = line
         else:
-            links.append((terms[term_id][0], line_id, field_names[number], terms[term_id][1]))
+            rank, term = terms[term_id]
+            links.append((rank, line_id, field_names[rest[-2]], term))
     links.sort(key=lambda link: link[0])  # display order (sort_order, label)
     for _, line_id, field_name, term in links:
         lines[line_id][field_name].append(term)
