@@ -263,6 +263,8 @@ def read_place(text):
     parts = [part for part in _SEPARATORS.split(text) if part]
     if len(parts) > 1:  # "Jackson, MS", "Jackson,, Miss.", "Jackson; Hinds County; MS"
         city, state_part = parts[0], parts[-1]
+        if state_code(city) and not state_code(state_part):  # "MS, Jackson"
+            city, state_part = state_part, city
         code = state_code(state_part)
         if code:
             return PlaceText(city, code, zip_code=zip_code)

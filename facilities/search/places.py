@@ -7,6 +7,7 @@ places is geo's (the same as the results page's `near`); listing counts come fro
 one cached grouped query (listing_counts).
 """
 
+import functools
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -91,9 +92,11 @@ def interpret_place(text, extra=None):
     matches. `extra` (e.g. payment codes) is kept in every URL.
     """
     extra = extra or {}
-    text = geo.clean_place_text(text)
-    if not text:
+    if not (text or "").strip():
         return PlaceAnswer(url=results_url(extra))
+    text = geo.clean_place_text(text)
+    if not text:  # only NUL, control or invisible characters
+        return PlaceAnswer(error="Type a city, a 5-digit ZIP code or a state.")
     if len(text) > MAX_PLACE_LENGTH:
         return PlaceAnswer(error="That is too long. Type a city, a 5-digit ZIP code or a state.")
 
@@ -101,14 +104,15 @@ def interpret_place(text, extra=None):
     if state:
         return PlaceAnswer(url=results_url({"state": state, **extra}))
 
+    counts = functools.cache(listing_counts)  # read once here, even outside a request
     try:
         parts = geo.read_place(text)
         if parts.city and not (parts.state or parts.state_text or parts.zip_code):
-            listed = listing_counts().by_city.get(parts.city_key, {})
+            listed = counts().by_city.get(parts.city_key, {})
             if len(listed) == 1:
                 (only,) = listed
                 return PlaceAnswer(url=_city_url(_city_name(parts, only), only, extra))
-        place = geo.resolve_place(text, program_counts=listing_counts)
+        place = geo.resolve_place(text, program_counts=counts)
     except geo.PlaceError as error:
         return PlaceAnswer(
             error=error.message,
