@@ -205,9 +205,15 @@ MAX_PLACE_LENGTH = 100
 _STATE_MAX_WORDS = 3
 
 
-def state_code(text):
-    """The two-letter code of "Mississippi", "ms", "Miss.", "N. Car." or "Calif.", or None."""
+def state_code(text, alone=False):
+    """The two-letter code of "Mississippi", "ms", "Miss.", "N. Car." or "Calif.", or None.
+
+    alone=True: the text is all that was typed, so an old abbreviation that is also a
+    city's name ("Penn", "Ida", "Colo") is the city, not the state.
+    """
     compact = _STATE_SPACING.sub("", (text or "").lower()).strip(",;")
+    if alone and compact in STATE_ABBREVIATIONS and compact in _states_by_city():
+        return None
     return _STATE_WORDS.get(compact)
 
 

@@ -85,10 +85,18 @@ def test_the_home_box_searches_near_what_the_results_page_understands(client, ty
 
 @pytest.mark.parametrize(
     "typed, state",
-    [("Miss.", "MS"), ("calif.", "CA"), ("N. Car.", "NC"), ("Penn", "PA"), (" Tenn. ", "TN")],
+    [("Miss.", "MS"), ("calif.", "CA"), ("N. Car.", "NC"), ("Okla", "OK"), (" Tenn. ", "TN")],
 )
 def test_a_state_written_the_old_way_goes_to_that_states_results(client, typed, state):
     assert redirect_query(home(client, typed)) == {"state": [state]}
+
+
+def test_an_old_abbreviation_that_is_also_a_town_is_the_town(client):
+    # Penn, PA and Penn, ND: "Penn" alone asks which; "Jackson, Penn." is Pennsylvania.
+    response = home(client, "Penn")
+    assert response.status_code == 200
+    assert [label for label, _ in response.context["answer"].choices] == ["Penn, ND", "Penn, PA"]
+    assert geo.state_code("Penn.") == "PA"
 
 
 def test_a_city_ending_in_a_state_like_word_stays_a_city():

@@ -100,7 +100,7 @@ def interpret_place(text, extra=None):
     if len(text) > MAX_PLACE_LENGTH:
         return PlaceAnswer(error="That is too long. Type a city, a 5-digit ZIP code or a state.")
 
-    state = geo.state_code(text)
+    state = geo.state_code(text, alone=True)
     if state:
         return PlaceAnswer(url=results_url({"state": state, **extra}))
 
