@@ -208,10 +208,13 @@ def test_listings_lift_an_equally_close_place():
 
 
 def test_a_much_closer_name_still_beats_a_listed_one():
-    counts = geo.ListingCounts({"oxford": {"MS": 5}}, {"MS": 5})
+    # Charlotte, NC has listings but is a poorer match than either Charlottesville.
+    counts = geo.ListingCounts({"charlotte": {"NC": 9}}, {"NC": 9})
     with pytest.raises(geo.PlaceError) as raised:
-        geo.resolve_place("Oxfrd, MS", program_counts=lambda: counts)
-    assert [choice.label for choice in raised.value.choices] == ["Oxford, MS (5 programs)"]
+        geo.resolve_place("Charlotesville", program_counts=lambda: counts)
+    labels = [choice.label for choice in raised.value.choices]
+    assert labels[:2] == ["Charlottesville, VA", "Charlottesville, IN"]
+    assert "Charlotte, NC (9 programs)" in labels
 
 
 def test_the_close_match_index_is_built_once():
