@@ -208,13 +208,18 @@ def test_listings_lift_an_equally_close_place():
 
 
 def test_a_much_closer_name_still_beats_a_listed_one():
-    # Charlotte, NC has listings but is a poorer match than either Charlottesville.
-    counts = geo.ListingCounts({"charlotte": {"NC": 9}}, {"NC": 9})
+    # Harleysville, PA has listings but is a poorer match than either Charlottesville;
+    # it passes Cartersville, GA, as close a match, bigger, but with no listings.
+    with pytest.raises(geo.PlaceError) as raised:
+        geo.resolve_place("Charlotesville")
+    labels = [choice.label for choice in raised.value.choices]
+    assert labels.index("Cartersville, GA") < labels.index("Harleysville, PA")
+    counts = geo.ListingCounts({"harleysville": {"PA": 9}}, {"PA": 9})
     with pytest.raises(geo.PlaceError) as raised:
         geo.resolve_place("Charlotesville", program_counts=lambda: counts)
     labels = [choice.label for choice in raised.value.choices]
     assert labels[:2] == ["Charlottesville, VA", "Charlottesville, IN"]
-    assert "Charlotte, NC (9 programs)" in labels
+    assert labels.index("Harleysville, PA (9 programs)") < labels.index("Cartersville, GA")
 
 
 def test_the_close_match_index_is_built_once():
