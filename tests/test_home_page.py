@@ -55,10 +55,12 @@ def test_a_bare_city_listed_in_two_states_offers_a_choice(client):
     assert response.status_code == 200
     answer = response.context["answer"]
     labels = [label for label, _ in answer.choices]
-    assert labels == ["Jackson, Mississippi", "Jackson, Tennessee"]
+    # The two with programs first, with their counts; then the other Jacksons.
+    assert labels[:2] == ["Jackson, MS (1 program)", "Jackson, TN (1 program)"]
+    assert "Jackson, WY" in labels[2:]
     assert parse_qs(urlsplit(answer.choices[1][1]).query) == {"near": ["Jackson, TN"]}
     body = response.content.decode()
-    assert "Which one do you mean?" in body and "Jackson, Tennessee" in body
+    assert "Which one do you mean?" in body and "Jackson, TN (1 program)" in body
 
 
 def test_a_bare_city_we_do_not_list_asks_which_state(client):

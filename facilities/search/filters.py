@@ -21,7 +21,7 @@ from .. import geo, selectors
 from .. import vocabulary as vocab
 from ..models import Facility
 from ..text import normalize_city
-from . import params
+from . import params, places
 from .params import BY_NAME, DEFAULT_RADIUS_MILES
 
 
@@ -235,7 +235,8 @@ class FacilityFilterSet(django_filters.FilterSet):
         near = form.cleaned_data.get("near") if hasattr(form, "cleaned_data") else None
         if near:
             try:
-                form.place = geo.resolve_place(near)
+                # Close matches ranked by where listings are, as the home page's box.
+                form.place = geo.resolve_place(near, program_counts=places.listing_counts)
             except geo.PlaceError as error:
                 form.near_suggestions = error.suggestions
                 message = error.message

@@ -1,22 +1,22 @@
 """The home page's single box: what someone typed, turned into a search.
 
-"Jackson, MS", "Jackson", "39201" or "Mississippi" becomes a results URL, a
-choice of places (a city in several states) or an error with close matches.
+"Jackson, MS", "jackson mississippi", "Jackson", "39201-1234" or "Miss." becomes a
+results URL, a choice of places (a city in several states, those where we list
+programs first with their counts) or an error with close matches. The reading of
+places is geo's (the same as the results page's `near`); listing counts come from
+one cached grouped query (listing_counts).
 """
 
-import re
+import functools
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import Count
 from django.urls import reverse
 
-from .. import geo, selectors
-from ..states import STATE_LOOKUP, state_name
-from ..text import normalize_city
+from .. import data_version, geo, selectors
 
-_ZIP = re.compile(r"^\d{5}$")
-MAX_PLACE_LENGTH = 100
+MAX_PLACE_LENGTH = geo.MAX_PLACE_LENGTH
 
 
 def results_url(params, every_level=False):
@@ -49,16 +49,24 @@ class PlaceAnswer:
     choices: list = field(default_factory=list)
 
 
-def _cities_with_listings(city_key):
-    """States where a published listing is in this city, most listings first."""
+def _count_listings():
+    by_city, by_state = {}, {}
     rows = (
         selectors.published_facilities()
-        .filter(city_key=city_key)
-        .values("state")
+        .order_by()
+        .values_list("city_key", "state")
         .annotate(count=Count("id"))
-        .order_by("-count", "state")
     )
-    return [row["state"] for row in rows]
+    for city_key, state, count in rows:
+        by_city.setdefault(city_key, {})[state] = count
+        by_state[state] = by_state.get(state, 0) + count
+    return geo.ListingCounts(by_city, by_state)
+
+
+def listing_counts():
+    """Published listings per (city, state) and per state: one grouped query per data
+    version, shared by every lookup (never a query per place offered)."""
+    return data_version.cached("place_listing_counts", _count_listings)
 
 
 def _city_url(city, state, extra):
@@ -68,51 +76,52 @@ def _city_url(city, state, extra):
     return results_url({"near": f"{city}, {state}", **extra})
 
 
+def _choice_url(value, extra):
+    """The search for a place offered as "City, ST"."""
+    city, _, state = value.rpartition(", ")
+    return _city_url(city, state, extra)
+
+
 def interpret_place(text, extra=None):
     """Read what someone typed in the home page's box.
 
-    A state -> ?state=XX; a ZIP or a city -> ?near=...; "Jackson" alone -> the one
-    state where we list a program in Jackson, or a choice of states; anything else
-    -> an error with close matches. `extra` (e.g. payment codes) is kept in every URL.
+    A state ("Mississippi", "Miss.") -> ?state=XX; a ZIP, a city or a city with its
+    state (read by geo.read_place, as the results page's `near` is) -> ?near=...;
+    "Jackson" alone -> the one state where we list a program in Jackson, or a choice
+    of states, those with programs first; anything else -> an error with close
+    matches. `extra` (e.g. payment codes) is kept in every URL.
     """
     extra = extra or {}
-    text = " ".join((text or "").split())
-    if not text:
+    if not (text or "").strip():
         return PlaceAnswer(url=results_url(extra))
+    text = geo.clean_place_text(text)
+    if not text:  # only NUL, control or invisible characters
+        return PlaceAnswer(error="Type a city, a 5-digit ZIP code or a state.")
     if len(text) > MAX_PLACE_LENGTH:
         return PlaceAnswer(error="That is too long. Type a city, a 5-digit ZIP code or a state.")
 
-    state = STATE_LOOKUP.get(text.lower().replace(".", ""))
+    state = geo.state_code(text, alone=True)
     if state:
         return PlaceAnswer(url=results_url({"state": state, **extra}))
 
-    if _ZIP.match(text):
-        if geo.zip_centroid(text) is None:
-            return PlaceAnswer(
-                error=f"We do not know the ZIP code {text}. Check the digits, "
-                "or type your city and state instead."
-            )
-        return PlaceAnswer(url=results_url({"near": text, **extra}))
-
-    city_key = normalize_city(text)
-    states = _cities_with_listings(city_key) if "," not in text else []
-    if len(states) == 1:
-        return PlaceAnswer(url=_city_url(text, states[0], extra))
-    if len(states) > 1:
-        return PlaceAnswer(
-            error=f"We list programs in more than one “{text}”. Which one do you mean?",
-            ambiguous=True,
-            choices=[(f"{text}, {state_name(st)}", _city_url(text, st, extra)) for st in states],
-        )
-
+    counts = functools.cache(listing_counts)  # read once here, even outside a request
     try:
-        place = geo.resolve_place(text)
+        parts = geo.read_place(text)
+        if parts.city and not (parts.state or parts.state_text or parts.zip_code):
+            listed = counts().by_city.get(parts.city_key, {})
+            if len(listed) == 1:
+                (only,) = listed
+                return PlaceAnswer(url=_city_url(_city_name(parts, only), only, extra))
+        place = geo.resolve_place(text, program_counts=counts)
     except geo.PlaceError as error:
         return PlaceAnswer(
             error=error.message,
-            choices=[(s, results_url({"near": s, **extra})) for s in error.suggestions],
-            ambiguous=error.message.startswith("There is a"),
+            ambiguous=error.ambiguous,
+            choices=[(choice.label, _choice_url(choice.value, extra)) for choice in error.choices],
         )
-    return PlaceAnswer(
-        url=results_url({"near": place.label if place.kind == "city" else text, **extra})
-    )
+    return PlaceAnswer(url=results_url({"near": place.near_value, **extra}))
+
+
+def _city_name(parts, state):
+    """The city as the ZIP table spells it ("Jackson" for "jackson"), else as typed."""
+    return geo.city_name(parts.city_key, state) or parts.city
