@@ -93,7 +93,7 @@ JACKSON = {
 
 def build_sparse():
     """Programs in a few cities of sparse states, each taking different payments."""
-    return {
+    listings = {
         "billings": make_facility(name="Yellowstone Recovery", payments=["MD", "PI"], **BILLINGS),
         "billings 2": make_facility(
             name="Rimrock IOP", payments=["PI"], co_occurring=True, **BILLINGS
@@ -111,6 +111,10 @@ def build_sparse():
         "bangor": make_facility(name="Penobscot IOP", payments=["MC", "MI"], **BANGOR),
         "jackson": make_facility(name="Jackson IOP", payments=["MD", "MI", "SF"], **JACKSON),
     }
+    for number, facility in enumerate(listings.values()):
+        facility.phone = f"406-555-01{number:02d}"
+        facility.save(update_fields=["phone"])
+    return listings
 
 
 # Searches that find nothing in those places: a ZIP alone, with filters, a small radius,
