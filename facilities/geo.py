@@ -155,6 +155,16 @@ def zip_centroid(zip_code):
     return (row[0], row[1]) if row else None
 
 
+@lru_cache(maxsize=64)
+def state_centre(state):
+    """(latitude, longitude): the mean of a state's ZIP centres, or None. What a search in a
+    state measures "the nearest programs outside it" from."""
+    points = [(row[0], row[1]) for row in _zip_table().values() if row[3] == state]
+    if not points:
+        return None
+    return sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+
+
 def zip_place(zip_code):
     """The city and state a ZIP belongs to, or None."""
     row = _zip_table().get((zip_code or "")[:5])

@@ -273,3 +273,37 @@ def nearby_iops(facility, count, radius_miles):
             break  # anything outside this radius is farther than these
     rows.attach_lines(nearest, rows.LIST_TERM_FIELDS)
     return nearest
+
+
+# Boxes a search for the nearest listings at any distance grows through (then no box):
+# the (latitude, longitude) index keeps each step to the listings inside it, and most
+# searches stop at the first step that holds enough.
+NEAREST_STEPS_MILES = (100, 400, 1500)
+
+
+def nearest(queryset, latitude, longitude, count, beyond_miles=0):
+    """The `count` listings of `queryset` nearest a point at any distance, nearest first, as
+    listing rows (rows.LIST_COLUMNS with distance_miles, without their lines): what a search
+    that found nothing within beyond_miles offers instead. Growing boxes on the index, not
+    the whole country sorted by distance, unless no box holds `count` of them; each box
+    reads ids and distances only, and the rows are read once, by primary key."""
+    located = queryset.filter(latitude__isnull=False, longitude__isnull=False)
+    steps = [miles for miles in NEAREST_STEPS_MILES if miles > beyond_miles]
+    for radius in [*steps, None]:
+        if radius is None:  # the last step: every matching listing, by distance
+            nearby = located.annotate(distance_miles=geo.distance_expression(latitude, longitude))
+        else:
+            nearby = within(located, latitude, longitude, radius)
+        nearby = nearby.order_by("distance_miles", "name", "id")
+        found = list(nearby.values_list("pk", "distance_miles")[:count])
+        if len(found) == count:
+            break  # anything outside this radius is farther than these
+    if not found:
+        return []
+    by_id = {
+        row["id"]: row
+        for row in rows.values_with_distance(
+            queryset.model.objects.filter(pk__in=[pk for pk, _ in found])
+        )
+    }
+    return [{**by_id[pk], "distance_miles": distance} for pk, distance in found if pk in by_id]

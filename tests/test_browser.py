@@ -285,3 +285,45 @@ def test_a_facility_named_like_html_renders_as_text_and_runs_nothing(page, finde
     page.goto(hostile.get_absolute_url())
     assert page.get_by_role("heading", level=1).inner_text() == XSS_NAME
     assert dialogs == []
+
+
+# --- Issue 14, item 1: never a dead end --------------------------------------------------
+
+# Where the issue's closing note looks for them (besides test-artifacts/).
+ZERO_SHOTS = Path("/tmp/shots14")  # noqa: S108
+
+
+def test_a_search_that_finds_nothing_offers_the_nearest_telehealth_and_wider_searches(page):
+    from .test_no_dead_ends import build_sparse
+
+    build_sparse()
+    ZERO_SHOTS.mkdir(parents=True, exist_ok=True)
+    url = "/facilities/?near=59001&payment=SF"
+    for width_name in WIDTHS:
+        at_width(page, width_name)
+        page.goto(url)
+        assert page.locator(".result-count").inner_text().strip() == "0 programs found"
+        lead = page.locator(".no-results-lead")
+        assert "No programs match all of this within 25 miles of 59001" in lead.inner_text()
+        assert "The nearest is " in lead.inner_text() and "in Missoula, MT." in lead.inner_text()
+        # The help line is on screen with the rest, not only at the foot of the page.
+        assert page.locator(".no-results a[href='tel:+18006624357']").is_visible()
+        links = page.locator(".fallback-links a")
+        texts = links.all_inner_texts()
+        assert any(text.startswith("Search within 250 miles") for text in texts), texts
+        assert any("virtual (telehealth) sessions in Montana" in text for text in texts), texts
+        assert all(re.search(r"\(\d+ programs?\)$", text) for text in texts), texts
+        cards = page.locator(".no-results .card")
+        assert cards.first.get_by_role("heading").inner_text() == "Clark Fork Telehealth IOP"
+        page.screenshot(path=str(ZERO_SHOTS / f"zero-{WIDTHS[width_name][0]}.png"), full_page=True)
+        assert serious_violations(page) == [], width_name
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (width_name, overflow)
+    # Each link finds what it says.
+    hrefs = page.locator(".fallback-links a").evaluate_all("links => links.map(a => a.href)")
+    for href, text in zip(hrefs, texts, strict=True):
+        page.goto(href)
+        found = int(page.locator(".result-count").inner_text().split()[0])
+        assert f"({found} program" in text, (href, text)

@@ -16,7 +16,7 @@ from .. import selectors
 from ..models import Facility, facility_url
 from ..states import STATES, state_name
 from ..templatetags.finder import miles, schedule, tel_href
-from . import params
+from . import fallbacks, params
 from .filters import FacilityFilterSet
 from .params import BY_NAME, DEFAULT_RADIUS_MILES, PARAMS
 
@@ -257,10 +257,12 @@ def error_summary(query, filterset):
     return summary
 
 
-def widen_links(query, found_chips, filterset):
-    """Ways out of an empty result: a bigger radius, every level of care, one filter fewer."""
+def widen_links(query, found_chips, filterset, radius_step=True):
+    """Ways out of an empty result: a bigger radius, every level of care, one filter fewer.
+    radius_step=False leaves out the next radius (search/fallbacks.py offers the one that
+    reaches the nearest program)."""
     links = []
-    if filterset.place is not None:
+    if filterset.place is not None and radius_step:
         radius = filterset.radius_miles
         for step in BY_NAME["radius"].options:
             if step > radius:
@@ -401,6 +403,10 @@ def context(request, filterset, valid, page):
         "export_url": reverse("facilities:export") + (f"?{export_query}" if export_query else ""),
         "heading": heading(filterset) if valid else "",
         "widen_links": widen_links(query, found_chips, filterset) if valid else [],
+        # Zero results: what to offer instead (search/fallbacks.py); nothing is asked otherwise.
+        "no_results": fallbacks.offer(request, query, filterset, found_chips)
+        if page is not None and not page.paginator.count
+        else None,
         "has_place": valid and filterset.place is not None,
         "elided_pages": list(
             page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
