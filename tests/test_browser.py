@@ -330,9 +330,10 @@ def test_shortlist_save_remove_compare_and_copy_with_javascript(page, finder):
         assert page.locator("[role=status]", has_text="2 on your shortlist").count() == 1
 
         header_shortlist(page).click()
-        page.wait_for_url(re.compile(rf"/shortlist/\?ids={first.pk},{finder.pk}$"))
+        # In the order saved: Mississippi IOP 00 was removed and saved again.
+        page.wait_for_url(re.compile(rf"/shortlist/\?ids={finder.pk},{first.pk}$"))
         names = page.locator(".shortlist-table .program-name").all_inner_texts()
-        assert names == ["Mississippi IOP 00", "Harbor Light Recovery Center"]
+        assert names == ["Harbor Light Recovery Center", "Mississippi IOP 00"]
         harbor = page.locator("tr", has_text="Harbor Light Recovery Center")
         assert harbor.get_by_role("link", name="601-555-0143").get_attribute("href") == (
             "tel:+16015550143"
@@ -352,7 +353,7 @@ def test_shortlist_save_remove_compare_and_copy_with_javascript(page, finder):
         page.get_by_role("button", name="Copy link").click()
         page.locator("[role=status]", has_text="Link copied").wait_for()
         copied = page.evaluate("navigator.clipboard.readText()")
-        assert copied.endswith(f"/shortlist/?ids={first.pk},{finder.pk}")
+        assert copied.endswith(f"/shortlist/?ids={finder.pk},{first.pk}")
         assert copied == page.get_by_label("Link to this list").input_value()
 
         page.screenshot(
@@ -406,8 +407,15 @@ def test_ten_saved_programs_print_on_one_page_and_an_eleventh_is_refused(page, f
     page.emulate_media(media="print")
     assert not page.locator(".shortlist-share").is_visible()
     assert page.locator(".shortlist-table").is_visible()
-    assert pdf_pages(page.pdf(format="Letter")) == 1
-    assert pdf_pages(page.pdf(format="A4")) == 1
+    # What a page of US Letter holds inside 0.4-inch margins, at 96 px an inch.
+    page.set_viewport_size({"width": 739, "height": 979})
+    page.screenshot(path=str(SHORTLIST_SHOTS / "shortlist-print.png"), full_page=True)
+    # Printed with a browser's usual margins, on US Letter and on A4.
+    margins = dict.fromkeys(("top", "right", "bottom", "left"), "0.4in")
+    SHORTLIST_SHOTS.mkdir(parents=True, exist_ok=True)
+    letter = page.pdf(format="Letter", margin=margins, path=SHORTLIST_SHOTS / "shortlist-print.pdf")
+    assert pdf_pages(letter) == 1
+    assert pdf_pages(page.pdf(format="A4", margin=margins)) == 1
     page.emulate_media(media="screen")
     page.goto(listings[9].get_absolute_url())
     page.get_by_role("button", name="Save Mississippi IOP 09 to your shortlist").first.click()
