@@ -320,6 +320,8 @@ def test_shortlist_save_remove_compare_and_copy_with_javascript(page, finder):
         assert header_shortlist(page).inner_text() == "Shortlist (2)"
         harbor_card = page.locator("article.card", has_text="Harbor Light Recovery Center")
         assert harbor_card.locator(".saved-mark").is_visible()
+        size = WIDTHS[width_name][0]
+        harbor_card.screenshot(path=str(SHORTLIST_SHOTS / f"card-saved-{size}.png"))
         # Saving again removes: the button says so, and the count follows.
         remove = page.get_by_role("button", name="Remove Mississippi IOP 00 from your shortlist")
         remove.click()
@@ -377,6 +379,7 @@ def test_shortlist_save_remove_compare_and_copy_with_javascript(page, finder):
             ).count()
             == 2
         )
+        page.screenshot(path=str(SHORTLIST_SHOTS / f"facility-saved-{size}.png"))
 
 
 def test_a_shared_shortlist_opens_on_another_device_and_can_be_kept(browser, live_server, finder):
