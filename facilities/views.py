@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from . import data_version, detail, exports, guide, rows, selectors
+from . import data_version, detail, exports, geo, guide, rows, selectors, shortlist
 from . import vocabulary as vocab
 from .forms import ProblemReportForm, report_rate_limited
 from .search import page as results_page
@@ -255,3 +255,54 @@ def city_detail(request, state, city):
         }
     )
     return render(request, "facilities/city_detail.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def shortlist_page(request):
+    """The saved programs side by side: /shortlist/?ids=12,45 is the whole list (nothing
+    stored here). Unknown, archived, repeated or garbled ids are named, never an error."""
+    wanted = shortlist.parse_ids(request.GET.getlist("ids"))
+    near = request.GET.get("near", "").strip()[:200]
+    back = shortlist.safe_back(request.GET.get("back"), request.get_host())
+    place, near_error = None, ""
+    if near:
+        try:
+            place = geo.resolve_place(near)
+        except geo.PlaceError as error:
+            near_error = str(error)
+    found, missing = shortlist.read(wanted.ids, place)
+    shown = found[: shortlist.MAX_PROGRAMS]
+    ids = [row["id"] for row in shown]
+    extra = {"near": near if place else "", "back": back}
+    context = {
+        "programs": shortlist.program_entries(shown, request, ids, extra),
+        "notes": shortlist.notes(wanted, missing, len(shown), len(found)),
+        "ids_text": shortlist.ids_text(ids),
+        "max_programs": shortlist.MAX_PROGRAMS,
+        "full": request.GET.get("full") == "1" and len(ids) >= shortlist.MAX_PROGRAMS,
+        "near": near,
+        "place": place,
+        "near_error": near_error,
+        "back": back,
+        "back_url": shortlist.back_with_list(back, ids) if back else "",
+        # Without JavaScript the list rides along, so the next "Save" adds to it.
+        "search_url": reverse("facilities:list")
+        + (f"?shortlist={shortlist.ids_text(ids)}" if ids else ""),
+    }
+    if shown:
+        context.update(shortlist.sharing(shown, context["programs"], request, ids))
+    return render(request, "facilities/shortlist.html", context, status=400 if near_error else 200)
+
+
+@require_http_methods(["GET", "HEAD"])
+def shortlist_add(request, pk):
+    """Save without JavaScript: the current list travels in `ids`, this id is added and the
+    browser goes on to the list's own address. A plain link: idempotent, nothing stored."""
+    wanted = shortlist.parse_ids(request.GET.getlist("ids"))
+    ids = wanted.ids[: shortlist.MAX_PROGRAMS]
+    if 0 < pk <= shortlist.MAX_ID:
+        ids, full = shortlist.with_added(ids, pk)
+    else:
+        full = False
+    back = shortlist.safe_back(request.GET.get("back"), request.get_host())
+    return redirect(shortlist.page_url(ids, back=back, full="1" if full else ""))

@@ -327,3 +327,164 @@ def test_a_search_that_finds_nothing_offers_the_nearest_telehealth_and_wider_sea
         page.goto(href)
         found = int(page.locator(".result-count").inner_text().split()[0])
         assert f"({found} program" in text, (href, text)
+
+
+# --- Issue 14: the shortlist (Save, /shortlist/, send and share) -------------------------
+
+# Where the issue's closing note picks the shortlist screenshots up.
+SHORTLIST_SHOTS = Path("/tmp/shots14")  # noqa: S108
+
+
+def pdf_pages(pdf):
+    """Pages in a PDF from Chromium (each page object says /Type /Page)."""
+    return len(re.findall(rb"/Type\s*/Page(?![a-z])", pdf))
+
+
+def header_shortlist(page):
+    return page.locator(".site-nav .shortlist-link")
+
+
+def test_shortlist_save_remove_compare_and_copy_with_javascript(page, finder):
+    SHORTLIST_SHOTS.mkdir(parents=True, exist_ok=True)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    first = Facility.objects.get(name="Mississippi IOP 00")
+    for width_name in WIDTHS:
+        at_width(page, width_name)
+        page.goto("/facilities/?near=Jackson%2C+MS")
+        page.evaluate("window.localStorage.clear()")
+        page.reload()
+        assert not header_shortlist(page).is_visible()
+        page.evaluate("window.__sameDocument = true")
+        page.get_by_role("button", name="Save Mississippi IOP 00 to your shortlist").click()
+        page.get_by_role(
+            "button", name="Save Harbor Light Recovery Center to your shortlist"
+        ).click()
+        assert header_shortlist(page).inner_text() == "Shortlist (2)"
+        harbor_card = page.locator("article.card", has_text="Harbor Light Recovery Center")
+        assert harbor_card.locator(".saved-mark").is_visible()
+        size = WIDTHS[width_name][0]
+        harbor_card.screenshot(path=str(SHORTLIST_SHOTS / f"card-saved-{size}.png"))
+        # Saving again removes: the button says so, and the count follows.
+        remove = page.get_by_role("button", name="Remove Mississippi IOP 00 from your shortlist")
+        remove.click()
+        assert header_shortlist(page).inner_text() == "Shortlist (1)"
+        page.get_by_role("button", name="Save Mississippi IOP 00 to your shortlist").click()
+        assert header_shortlist(page).inner_text() == "Shortlist (2)"
+        assert page.evaluate("window.__sameDocument") is True  # no page load: all in place
+        assert page.locator("[role=status]", has_text="2 on your shortlist").count() == 1
+
+        header_shortlist(page).click()
+        # In the order saved: Mississippi IOP 00 was removed and saved again.
+        page.wait_for_url(re.compile(rf"/shortlist/\?ids={finder.pk},{first.pk}$"))
+        names = page.locator(".shortlist-table .program-name").all_inner_texts()
+        assert names == ["Harbor Light Recovery Center", "Mississippi IOP 00"]
+        harbor = page.locator("tr", has_text="Harbor Light Recovery Center")
+        assert harbor.get_by_role("link", name="601-555-0143").get_attribute("href") == (
+            "tel:+16015550143"
+        )
+        sms = harbor.get_by_role("link", name="Send to my phone").get_attribute("href")
+        assert sms.startswith("sms:?&body=Harbor%20Light%20Recovery%20Center%0A")
+        # Side by side at 1280 (a table row), stacked on a phone.
+        cells = harbor.locator("td")
+        first_cell, second_cell = cells.nth(0).bounding_box(), cells.nth(1).bounding_box()
+        if width_name == "desktop":
+            assert page.locator(".shortlist-table thead").is_visible()
+            assert first_cell["y"] == second_cell["y"] and first_cell["x"] < second_cell["x"]
+        else:
+            assert first_cell["y"] + first_cell["height"] <= second_cell["y"]
+        assert not page.get_by_role("button", name="Keep this list on this device").is_visible()
+
+        page.get_by_role("button", name="Copy link").click()
+        page.locator("[role=status]", has_text="Link copied").wait_for()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.endswith(f"/shortlist/?ids={finder.pk},{first.pk}")
+        assert copied == page.get_by_label("Link to this list").input_value()
+
+        page.screenshot(
+            path=str(SHORTLIST_SHOTS / f"shortlist-{WIDTHS[width_name][0]}.png"), full_page=True
+        )
+        assert serious_violations(page) == [], width_name
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (width_name, overflow)
+
+        # Remove on the list page: the address and this browser both forget it.
+        page.get_by_role("link", name="Remove Mississippi IOP 00 from the list").click()
+        page.wait_for_url(re.compile(rf"/shortlist/\?ids={finder.pk}$"))
+        assert header_shortlist(page).inner_text() == "Shortlist (1)"
+        # The facility page knows it is saved, at the top and at the bottom.
+        page.goto(finder.get_absolute_url())
+        assert (
+            page.get_by_role(
+                "button", name="Remove Harbor Light Recovery Center from your shortlist"
+            ).count()
+            == 2
+        )
+        page.screenshot(path=str(SHORTLIST_SHOTS / f"facility-saved-{size}.png"))
+
+
+def test_a_shared_shortlist_opens_on_another_device_and_can_be_kept(browser, live_server, finder):
+    first = Facility.objects.get(name="Mississippi IOP 03")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(f"/shortlist/?ids={first.pk},{finder.pk},999999,abc")
+        assert page.locator(".shortlist-table .program-name").count() == 2
+        assert "#999999" in page.locator(".shortlist-notes").inner_text()
+        assert not header_shortlist(page).is_visible()
+        page.get_by_role("button", name="Keep this list on this device").click()
+        assert header_shortlist(page).inner_text() == "Shortlist (2)"
+        # /shortlist/ alone shows what this browser keeps.
+        page.goto("/shortlist/")
+        page.wait_for_url(re.compile(rf"/shortlist/\?ids={first.pk},{finder.pk}$"))
+        assert serious_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_ten_saved_programs_print_on_one_page_and_an_eleventh_is_refused(page, finder):
+    listings = list(Facility.objects.filter(name__startswith="Mississippi IOP").order_by("name"))
+    ids = [listing.pk for listing in listings[:9]] + [finder.pk]
+    page.goto(f"/shortlist/?ids={','.join(map(str, ids))}&near=39201")
+    assert page.locator(".shortlist-table tbody tr").count() == 10
+    page.get_by_role("button", name="Keep this list on this device").click()
+    page.emulate_media(media="print")
+    assert not page.locator(".shortlist-share").is_visible()
+    assert page.locator(".shortlist-table").is_visible()
+    # What a page of US Letter holds inside 0.4-inch margins, at 96 px an inch.
+    page.set_viewport_size({"width": 739, "height": 979})
+    page.screenshot(path=str(SHORTLIST_SHOTS / "shortlist-print.png"), full_page=True)
+    # Printed with a browser's usual margins, on US Letter and on A4.
+    margins = dict.fromkeys(("top", "right", "bottom", "left"), "0.4in")
+    SHORTLIST_SHOTS.mkdir(parents=True, exist_ok=True)
+    letter = page.pdf(format="Letter", margin=margins, path=SHORTLIST_SHOTS / "shortlist-print.pdf")
+    assert pdf_pages(letter) == 1
+    assert pdf_pages(page.pdf(format="A4", margin=margins)) == 1
+    page.emulate_media(media="screen")
+    page.goto(listings[9].get_absolute_url())
+    page.get_by_role("button", name="Save Mississippi IOP 09 to your shortlist").first.click()
+    page.locator("[role=status]", has_text="Your shortlist is full").wait_for()
+    assert header_shortlist(page).inner_text() == "Shortlist (10)"
+
+
+def test_saving_works_without_javascript_through_the_address(browser, live_server, finder):
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    page = context.new_page()
+    try:
+        page.goto("/facilities/?near=Jackson%2C+MS")
+        page.get_by_role("button", name="Save Mississippi IOP 01 to your shortlist").click()
+        page.wait_for_url(re.compile(r"/shortlist/\?ids=\d+&back="))
+        page.get_by_role("link", name="Back to where you saved from").click()
+        page.wait_for_url(re.compile(r"/facilities/\?near=.*shortlist=\d+"))
+        page.get_by_role(
+            "button", name="Save Harbor Light Recovery Center to your shortlist"
+        ).click()
+        page.wait_for_url(re.compile(r"/shortlist/\?ids=\d+,\d+&back="))
+        names = page.locator(".shortlist-table .program-name").all_inner_texts()
+        assert names == ["Mississippi IOP 01", "Harbor Light Recovery Center"]
+        # Without JavaScript the link is there to copy by hand; the buttons are not shown.
+        assert "/shortlist/?ids=" in page.get_by_label("Link to this list").input_value()
+        assert not page.get_by_role("button", name="Copy link").is_visible()
+    finally:
+        context.close()
