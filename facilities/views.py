@@ -73,6 +73,11 @@ def home(request):
 
 def facility_list(request):
     query = request.GET
+    # One address per search: the no-JavaScript form sends every field, empty or not, and
+    # finder.js follows this redirect, so both end at the address a reload or a share shows.
+    canonical = results_page.canonical_url(query)
+    if canonical:
+        return redirect(canonical)
     filterset, valid = results_page.run(query)
     page = None
     if valid:
@@ -115,11 +120,15 @@ def facility_detail(request, slug):
         raise Http404("No published listing at this address")
     facility = found[0]
     nearby = selectors.nearby_iops(facility, NEARBY_COUNT, NEARBY_RADIUS_MILES)
+    # Reached from a search: the results address a card sent along (validated, rebuilt).
+    back_url = results_page.back_to_results(request.GET.get("back", ""))
     context = {
         "facility": facility,
+        "back_url": back_url,
         "lines": detail.lines_of(facility),
         "nearby": nearby,
-        "nearby_cards": results_page.result_cards(nearby, request),
+        # A nearby program keeps the way back to the same results.
+        "nearby_cards": results_page.result_cards(nearby, request, back=back_url),
         "nearby_radius": NEARBY_RADIUS_MILES,
         "state_url": reverse("facilities:state", args=[facility.state.lower()]),
     }

@@ -539,7 +539,8 @@ def page_ids(client, params):
     """Every id the search page lists for the query, following its pages."""
     ids, number = [], 1
     while True:
-        response = client.get("/facilities/", {**params, "page": number})
+        # follow: the page redirects to its canonical address (search/page.canonical_query).
+        response = client.get("/facilities/", {**params, "page": number}, follow=True)
         assert response.status_code == 200
         page = response.context["page"]
         ids += [row["id"] for row in page.object_list]

@@ -110,7 +110,7 @@ def test_search_from_home_filter_open_a_facility_and_report_a_problem(page, find
     page.get_by_label("Medicaid", exact=True).check()
     expand(page, "#field-co_occurring")
     page.get_by_label("Treats mental health and substance use together", exact=True).check()
-    page.get_by_role("button", name="Show programs").click()
+    page.locator("#show-results").click()  # "Show N programs" with JavaScript
     page.wait_for_url(re.compile(r"payment=MD.*co_occurring=true"))
     chips = page.locator(".chips .chip").all_inner_texts()
     assert any("Payment accepted: Medicaid" in chip for chip in chips)
@@ -172,7 +172,7 @@ def test_searching_and_filtering_work_without_javascript(browser, live_server, f
         expand(page, "#field-payment")
         page.get_by_label("Medicare", exact=True).uncheck()
         page.get_by_role("button", name="Show programs").click()
-        page.wait_for_url(re.compile(r"level_of_care=&"))
+        page.wait_for_url(re.compile(r"level_of_care=(&|$)"))
         assert page.locator(".chip-default").count() == 0
         # The 29 IOPs and the outpatient-only listing.
         assert page.locator(".result-count").inner_text().strip() == "30 programs found"
@@ -488,3 +488,244 @@ def test_saving_works_without_javascript_through_the_address(browser, live_serve
         assert not page.get_by_role("button", name="Copy link").is_visible()
     finally:
         context.close()
+
+
+# --- Issue 14: phone-first results, and addresses that keep their meaning ------------------
+# Self-contained: its own helpers, named phone_first_*. Screenshots: results-*-360/1280.png.
+
+PHONE_FIRST_RESULTS = "/facilities/?near=Jackson%2C+MS"
+PHONE_FIRST_CARD = "#result-list > li:first-child"
+
+
+def phone_first_shot(page, name, full_page=False):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def phone_first_no_overflow(page):
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def phone_first_state(page):
+    """What a results address shows: heading, chips, count and first card."""
+    return {
+        "heading": page.locator("#results-title").inner_text().strip(),
+        "chips": page.locator(".chips .chip").all_inner_texts(),
+        "count": page.locator(".result-count").inner_text().strip(),
+        "first": page.locator(f"{PHONE_FIRST_CARD} h3").inner_text().strip(),
+    }
+
+
+def phone_first_tabs_until(page, selector, limit=150):
+    """Tab presses from where the focus is until `selector` has it (None if never)."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.locator(selector).evaluate("element => element === document.activeElement"):
+            return presses
+    return None
+
+
+def test_on_a_phone_the_count_and_first_result_with_its_call_button_come_first(page, finder):
+    at_width(page, "phone")
+    page.goto(PHONE_FIRST_RESULTS)
+    # One listing with only a main number (the other demo listings here have none).
+    names = page.locator(".card h3").all_inner_texts()
+    main_only = Facility.objects.get(name=next(name for name in names if name != finder.name))
+    Facility.objects.filter(pk=main_only.pk).update(phone="601-555-0177", intake_phone="")
+    page.reload()
+    phone_first_shot(page, "results-phone-first-360")
+    phone_first_shot(page, "results-phone-first-360-full", full_page=True)
+    count = page.locator(".result-count")
+    first = page.locator(PHONE_FIRST_CARD)
+    assert count.inner_text().strip() == "17 programs found"
+    assert count.bounding_box()["y"] < first.bounding_box()["y"] < 600
+    # Its call button is on the first screen too: no scrolling before a call.
+    call = first.locator("a.call-button")
+    box = call.bounding_box()
+    assert box["y"] + box["height"] <= WIDTHS["phone"][1], box
+    assert call.get_attribute("href").startswith("tel:+1")
+    # A card with a number has its call button: the intake line where there is one, else
+    # the main number.
+    assert page.locator(".card a.call-button").count() == 2
+    other = page.locator(".card", has_text=main_only.name)
+    assert other.get_by_role("link", name="Call: 601-555-0177").is_visible()
+    harbor = page.locator(".card", has_text="Harbor Light Recovery Center")
+    assert harbor.get_by_role("link", name="Call to start: 601-555-0143").get_attribute("href") == (
+        "tel:+16015550143"
+    )
+    # Chips, sort and download are still all there.
+    assert page.locator(".chips .chip").count() == 2
+    assert page.get_by_label("Sort by").is_visible()
+    assert page.get_by_role("link", name="Download these results (CSV)").is_visible()
+    assert serious_violations(page) == []
+    assert phone_first_no_overflow(page) <= 0
+    at_width(page, "desktop")
+    page.goto(PHONE_FIRST_RESULTS)
+    phone_first_shot(page, "results-phone-first-1280")
+    assert serious_violations(page) == []
+    assert phone_first_no_overflow(page) <= 0
+
+
+def test_filtering_on_a_phone_counts_on_a_sticky_show_button(page, finder):
+    at_width(page, "phone")
+    page.goto("/facilities/?state=MS")
+    expand(page, "#filters")
+    show = page.locator("#show-results")
+    assert show.inner_text() == "Show 29 programs"
+    expand(page, "#field-payment")
+    page.get_by_label("Military insurance (e.g. TRICARE)", exact=True).check()
+    page.locator("#show-results", has_text="Show 15 programs").wait_for()
+    # Where the person is: the button is on screen, at its bottom, while the panel is long.
+    box = show.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= WIDTHS["phone"][1], box
+    assert page.get_by_role("status").inner_text() == "15 programs found"
+    assert page.url.endswith("/facilities/?state=MS&payment=MI")
+    phone_first_shot(page, "results-filtering-phone-first-360")
+    assert serious_violations(page) == []
+    assert phone_first_no_overflow(page) <= 0
+    show.click()
+    # Nothing typed: the results are already there; the panel folds away and they show.
+    assert page.locator("#filters").evaluate("element => element.open") is False
+    assert page.locator("#results").evaluate("element => element === document.activeElement")
+    assert page.locator(".result-count").inner_text().strip() == "15 programs found"
+    assert page.locator(PHONE_FIRST_CARD).bounding_box()["y"] < 600
+
+
+def test_with_javascript_sorting_applies_at_once_and_has_no_button(
+    browser, page, finder, live_server
+):
+    page.goto(PHONE_FIRST_RESULTS)
+    assert page.get_by_role("button", name="Sort").count() == 0
+    page.get_by_label("Sort by").select_option("name")
+    page.locator("#id_ordering option[value='name'][selected]").wait_for(state="attached")
+    assert page.url.endswith("?near=Jackson%2C+MS&ordering=name")
+    names = page.locator(".card h3").all_inner_texts()
+    assert names == sorted(names)
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    try:
+        plain = context.new_page()
+        plain.goto(PHONE_FIRST_RESULTS)
+        assert plain.get_by_role("button", name="Sort").is_visible()
+    finally:
+        context.close()
+
+
+def phone_first_tick(page):
+    """Medicaid and co-occurring on the panel, as the home page's mother would."""
+    expand(page, "#filters")
+    expand(page, "#field-payment")
+    page.get_by_label("Medicaid", exact=True).check()
+    expand(page, "#field-co_occurring")
+    page.get_by_label("Treats mental health and substance use together", exact=True).check()
+
+
+def test_ticking_with_javascript_ends_at_the_address_the_form_without_it_does(
+    browser, page, finder, live_server
+):
+    page.goto(PHONE_FIRST_RESULTS)
+    before = phone_first_state(page)
+    phone_first_tick(page)
+    page.locator(".chip", has_text="Treats mental health").wait_for()
+    page.locator("#show-results", has_text=re.compile(r"^Show \d+ programs$")).wait_for()
+    with_js = page.url
+    assert with_js == (
+        f"{live_server.url}/facilities/?near=Jackson%2C+MS&payment=MD&co_occurring=true"
+    )
+    shown = phone_first_state(page)
+    heading = "Intensive outpatient programs (IOPs) near Jackson, MS"
+    assert shown["heading"] == before["heading"] == heading
+    assert shown["chips"][0] == before["chips"][0]  # the place, kept as it was
+    assert any("Payment accepted: Medicaid" in chip for chip in shown["chips"])
+    page.reload()
+    assert phone_first_state(page) == shown
+    # Shared: a fresh browser with nothing of this one's state.
+    fresh = browser.new_context(base_url=live_server.url)
+    no_js = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        other = fresh.new_page()
+        other.goto(with_js)
+        assert phone_first_state(other) == shown
+        # The same ticks without JavaScript: the form, then the server's redirect.
+        plain = no_js.new_page()
+        plain.set_viewport_size({"width": 1280, "height": 900})
+        plain.goto(PHONE_FIRST_RESULTS)
+        phone_first_tick(plain)
+        plain.get_by_role("button", name="Show programs").click()
+        plain.wait_for_url(re.compile(r"co_occurring=true$"))
+        assert plain.url == with_js
+        assert phone_first_state(plain) == shown
+    finally:
+        fresh.close()
+        no_js.close()
+
+
+def test_skip_to_results_and_the_tab_presses_to_the_first_result(page, finder, capsys):
+    at_width(page, "desktop")
+    # The open panel (payment ticked, so its section is open) is what Tab crosses without it.
+    searched = f"{PHONE_FIRST_RESULTS}&payment=MD&co_occurring=true"
+    page.goto(searched)
+    first_result = f"{PHONE_FIRST_CARD} h3 a"
+    plain = phone_first_tabs_until(page, first_result)
+    page.goto(searched)
+    to_skip = phone_first_tabs_until(page, "#skip-results")
+    # The first stop in main, after the site's own skip link, help lines and navigation.
+    assert to_skip == 8
+    assert page.locator("#skip-results").is_visible()
+    page.keyboard.press("Enter")
+    after_skip = phone_first_tabs_until(page, first_result)
+    assert after_skip == 1
+    with capsys.disabled():
+        print(
+            f"\nTab presses to the first result at 1280 px: {plain} without the skip link, "
+            f"{to_skip} + Enter + {after_skip} with it"
+        )
+    assert serious_violations(page) == []
+
+
+def test_a_facility_reached_from_results_leads_back_to_them(page, finder):
+    at_width(page, "phone")
+    page.goto("/facilities/?near=Jackson%2C+MS&payment=MD")
+    results_url = page.url
+    state = phone_first_state(page)
+    page.locator(f"{PHONE_FIRST_CARD} h3 a").click()
+    page.wait_for_url(re.compile(r"/facilities/[a-z0-9-]+/\?back="))
+    back = page.get_by_role("link", name="Back to results")
+    assert back.bounding_box()["y"] < 400
+    assert serious_violations(page) == []
+    back.click()
+    page.wait_for_url(results_url)
+    assert phone_first_state(page) == state
+
+
+def test_from_home_to_a_call_in_six_taps_on_a_phone(page, finder, capsys):
+    """A mother in Jackson, MS whose son needs an IOP that takes Medicaid and treats
+    co-occurring disorders: each tap a person makes is counted; typing is not."""
+    at_width(page, "phone")
+    taps = []
+
+    def tap(locator, what):
+        locator.click()
+        taps.append(what)
+
+    page.goto("/")
+    box = page.get_by_label("Where? Type a city, a ZIP code or a state")
+    tap(box, "the place box")
+    box.fill("Jackson, MS")
+    tap(page.get_by_text("Narrow it down (optional)"), "Narrow it down")
+    tap(page.get_by_label("Medicaid", exact=True), "Medicaid")
+    tap(
+        page.get_by_label("Treats mental health and substance use together (co-occurring)"),
+        "co-occurring",
+    )
+    tap(page.get_by_role("button", name="Search"), "Search")
+    page.wait_for_url(re.compile(r"payment=MD&co_occurring=true$"))
+    call = page.locator(f"{PHONE_FIRST_CARD} a.call-button")
+    box = call.bounding_box()
+    assert box["y"] + box["height"] <= WIDTHS["phone"][1], "the call button needs no scrolling"
+    assert call.get_attribute("href").startswith("tel:")
+    taps.append(f"“{call.inner_text()}” on the first card")
+    with capsys.disabled():
+        print(f"\nTaps from home to a call: {len(taps)}: " + "; ".join(taps))
+    assert len(taps) == 6

@@ -1,6 +1,7 @@
 """The facility page: everything we know, grouped as the domain brief groups it."""
 
 import datetime
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -406,3 +407,74 @@ def test_a_listing_without_lines_still_has_a_page(client):
     body, page = page_of(client, place)
     assert ">Payment and help with cost</h2>" in body and 'class="line-name"' not in body
     assert page.facts[("IOP schedule", "Hours a week")] == "Ask the program"
+
+
+# --- Back to results (the `back` parameter a result card adds) ----------------------------
+
+
+def back_link(body):
+    match = re.search(r'<p class="back-link"><a href="([^"]*)">', body)
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def test_a_facility_reached_from_a_search_links_back_to_those_results(client):
+    facility = full_facility()
+    results = client.get("/facilities/", {"payment": "MD", "co_occurring": "true"})
+    card = next(c for c in results.context["cards"] if c["name"] == facility.name)
+    body = client.get(card["url"]).content.decode()
+    assert back_link(body) == "/facilities/?payment=MD&co_occurring=true"
+    assert "Back to results</a>" in body
+    # Nearby programs keep the way back.
+    other = full_facility(name="Next door", latitude=32.3130, longitude=-90.1810)
+    page = client.get(facility.get_absolute_url(), {"back": "/facilities/?payment=MD"})
+    nearby = next(c for c in page.context["nearby_cards"] if c["name"] == other.name)
+    assert "back=%2Ffacilities%2F%3Fpayment%3DMD" in nearby["url"]
+
+
+def test_a_facility_page_without_a_search_has_no_back_link(client):
+    facility = full_facility()
+    assert back_link(client.get(facility.get_absolute_url()).content.decode()) is None
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "https://evil.example/facilities/?payment=MD",
+        "//evil.example/facilities/?payment=MD",
+        "/\\evil.example/facilities/",
+        "javascript:alert(1)//facilities/",
+        "/admin/",
+        "/facilities/harbor-light/",
+        "/facilities/../admin/?x=1",
+        "http://[::1/facilities/",
+        "/facilities/?q=" + "x" * 5000,
+        "",
+    ],
+)
+def test_a_back_address_that_is_not_a_results_page_here_is_ignored(client, back):
+    facility = full_facility()
+    response = client.get(facility.get_absolute_url(), {"back": back})
+    assert response.status_code == 200
+    assert back_link(response.content.decode()) is None
+
+
+def test_a_back_address_is_rebuilt_from_its_parameters_and_escaped(client):
+    facility = full_facility()
+    hostile = '/facilities/?q="><script>alert(1)</script>&utm=1&payment=md,&radius='
+    response = client.get(facility.get_absolute_url(), {"back": hostile})
+    body = response.content.decode()
+    assert "<script>alert(1)" not in body
+    assert back_link(body) == (
+        "/facilities/?q=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript%3E&payment=MD"
+    )
+
+
+def test_the_back_link_asks_no_more_queries(client):
+    facility = full_facility()
+    client.get(facility.get_absolute_url())  # warm the vocabulary cache
+    counts = []
+    for params in ({}, {"back": "/facilities/?payment=MD&near=39201"}):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(facility.get_absolute_url(), params).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts

@@ -318,7 +318,8 @@ def test_bad_input_renders_the_page_with_a_message_never_a_500(client, params, m
 )
 def test_html_in_any_parameter_is_never_echoed_unescaped(client, param):
     make_facility(name="Anything")
-    response = get(client, {param: HOSTILE})
+    # Codes are upper-cased on the way to the canonical address: follow it there.
+    response = client.get(URL + "?" + urlencode({param: HOSTILE}), follow=True)
     assert response.status_code in (200, 400)
     body = response.content.decode()
     assert HOSTILE not in body
@@ -430,7 +431,189 @@ def test_odd_values_in_any_parameter_never_cause_a_server_error(client):
             if param in ("radius", "ordering"):
                 params["near"] = "39201"
             for url in (URL, "/facilities/export.csv"):
-                response = client.get(url + "?" + urlencode(params))
+                # A value the canonical address spells otherwise is redirected there first.
+                response = client.get(url + "?" + urlencode(params), follow=True)
                 if response.status_code not in (200, 400):
                     failures.append((url, param, value[:12], response.status_code))
     assert failures == []
+
+
+# --- One address per search (search/page.canonical_query) ---------------------------------
+
+# What the filter panel sends without JavaScript: every field, empty or not, the hidden
+# empty level of care beside the ticked IOP box (templates/facilities/_filters.html).
+FORM_QUERY = (
+    "near=Jackson%2C+MS&radius=&state=&q=&level_of_care=&level_of_care=OIT"
+    "&payment=MD&co_occurring=true&max_hours_per_week="
+)
+
+
+@pytest.mark.parametrize(
+    "query, canonical",
+    [
+        (FORM_QUERY, "near=Jackson%2C+MS&payment=MD&co_occurring=true"),
+        # Codes: split, upper case, each once, one pair per code, in the order given.
+        ("payment=md,MI&payment=MD&payment=", "payment=MD&payment=MI"),
+        ("state=&state=ms", "state=MS"),
+        # Level of care: the default alone is the default; nothing ticked means every level.
+        ("level_of_care=OIT", ""),
+        ("level_of_care=&level_of_care=oit", ""),
+        ("level_of_care=", "level_of_care="),
+        (
+            "level_of_care=&level_of_care=ODT&level_of_care=OIT",
+            "level_of_care=ODT&level_of_care=OIT",
+        ),
+        # One value per parameter: the last one, as the form reads it, stripped.
+        ("q=first&q=+second+", "q=second"),
+        ("near=38655&near=", ""),
+        # Booleans as true/false; a word that is not one stays, for the error message.
+        (
+            "co_occurring=1&evening=Yes&telehealth=off",
+            "co_occurring=true&evening=true&telehealth=false",
+        ),
+        ("co_occurring=maybe", "co_occurring=maybe"),
+        # Names the page does not read go; the page number stays; order of first appearance.
+        ("utm_source=x&page=2&payment=MD&foo=", "page=2&payment=MD"),
+        ("radius=50&near=38655", "radius=50&near=38655"),
+        ("", ""),
+        ("&&=&", ""),
+    ],
+)
+def test_canonical_query_has_no_empty_or_repeated_parameters(query, canonical):
+    from django.http import QueryDict
+
+    from facilities.search.page import canonical_query
+
+    assert canonical_query(QueryDict(query)) == canonical
+
+
+def test_the_forms_address_without_javascript_is_redirected_to_the_canonical_one(client):
+    make_facility(name="Medicaid co-occurring", payments=["MD"], co_occurring=True)
+    make_facility(name="Private", payments=["PI"])
+    response = client.get(f"{URL}?{FORM_QUERY}")
+    assert response.status_code == 302
+    assert response["Location"] == f"{URL}?near=Jackson%2C+MS&payment=MD&co_occurring=true"
+    page = client.get(response["Location"])
+    assert names(page) == ["Medicaid co-occurring"]
+    # The same heading and chips as a search that never named the default level of care.
+    assert page.context["default_scope"] is True
+    labels = [chip.label for chip in page.context["chips"]]
+    assert "Only Intensive outpatient (IOP) (the default)" in labels
+    heading = "Intensive outpatient programs (IOPs) near Jackson, MS</h1>"
+    assert f'<h1 id="results-title">{heading}' in page.content.decode()
+
+
+def test_a_canonical_address_is_answered_without_a_redirect_however_it_is_encoded(client):
+    make_facility(name="Oxford", latitude=34.3665, longitude=-89.5192)
+    # The facility page writes near=lat,lng with a bare comma: the same pairs, no redirect.
+    for query in ("near=34.36650,-89.51920&radius=100", "near=34.36650%2C-89.51920&radius=100"):
+        assert client.get(f"{URL}?{query}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "near=%2F%2Fevil.example&radius=",
+        "next=https%3A%2F%2Fevil.example%2F&q=",
+        "q=%0D%0ALocation%3A+https%3A%2F%2Fevil.example&state=",
+        "%2F%2Fevil.example=1&payment=",
+    ],
+)
+def test_the_redirect_stays_on_the_results_page(client, query):
+    response = client.get(f"{URL}?{query}")
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(f"{URL}") and "\n" not in location and "\r" not in location
+    assert client.get(location).status_code in (200, 400)
+
+
+def test_every_link_the_page_builds_is_canonical(client):
+    """Chips, widen links, a near suggestion, the page links: none of them is redirected."""
+    for number in range(22):
+        make_facility(name=f"Medicaid {number:02d}", payments=["MD", "MI"], co_occurring=True)
+    pages = [
+        get(client, {"payment": ["MD", "MI"], "co_occurring": "true", "near": "39201"}),
+        get(client, {"payment": "ITU", "near": "38655"}),  # nothing: the widen links
+        get(client, {"near": "Jacksn, MS"}),  # a suggestion
+    ]
+    links = set()
+    for response in pages:
+        body = response.content.decode()
+        links.update(
+            link.replace("&amp;", "&")
+            for link in re.findall(r'href="(/facilities/\?[^"]*|\?[^"]*)"', body)
+        )
+    assert len(links) > 8, links
+    for link in links:
+        response = client.get(link if link.startswith("/") else URL + link)
+        assert response.status_code in (200, 400), link
+
+
+def test_canonical_query_is_stable_for_any_query():
+    """Redirecting to the canonical address never redirects again (no loop)."""
+    from django.http import QueryDict
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from facilities.search.page import canonical_pairs, canonical_query, canonical_url
+    from facilities.search.params import PARAMS
+
+    names_ = st.sampled_from([param.name for param in PARAMS] + ["page", "junk"])
+    values = st.one_of(
+        st.sampled_from(["", " ", "MD", "md,mi", "oit", "OIT", ",", "true", "Yes", "ß", "é,ǅ"]),
+        st.text(max_size=12),
+    )
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None)
+    @given(st.lists(st.tuples(names_, values), max_size=8))
+    def check(pairs):
+        from urllib.parse import urlencode as encode
+
+        query = QueryDict(encode(pairs))
+        once = QueryDict(canonical_query(query))
+        assert canonical_pairs(once) == canonical_pairs(query)
+        assert canonical_url(once) == ""
+
+    check()
+
+
+# --- Result cards: the call button and the way back ---------------------------------------
+
+
+def card_for(response, name):
+    return next(card for card in response.context["cards"] if card["name"] == name)
+
+
+def test_every_card_calls_the_intake_line_or_else_the_main_number(client):
+    make_facility(name="With intake", phone="601-555-0142", intake_phone="601-555-0100")
+    make_facility(name="Main only", phone="601-555-0199 x3")
+    make_facility(name="No phone", phone="")
+    response = get(client, {"state": "MS"})
+    body = response.content.decode()
+    intake = card_for(response, "With intake")
+    # Its name comes with it: the card's heading describes the button.
+    assert (
+        '<a class="button call-button" href="tel:+16015550100" '
+        f'aria-describedby="f-{intake["id"]}">'
+        'Call to start: <span class="nowrap">601-555-0100</span></a>'
+    ) in body
+    # The main number is still on the card, as a fact of its own.
+    assert '<dt>Main number</dt><dd><a href="tel:+16015550142">601-555-0142</a></dd>' in body
+    assert (
+        'href="tel:+16015550199;ext=3" aria-describedby="f-{}">Call: '
+        '<span class="nowrap">601-555-0199 x3</span>'.format(card_for(response, "Main only")["id"])
+    ) in body
+    assert card_for(response, "No phone")["call"] is None
+    assert body.count("call-button") == 2
+
+
+def test_cards_link_to_the_facility_with_the_way_back_to_these_results(client):
+    facility = make_facility(name="Harbor Light", payments=["MD"])
+    response = get(client, {"payment": "MD", "page": "1"})
+    url = card_for(response, "Harbor Light")["url"]
+    path, _, query = url.partition("?")
+    assert path == facility.get_absolute_url()
+    assert parse_qs(query) == {"back": [f"{URL}?payment=MD&page=1"]}
+    assert f'href="{url.replace("&", "&amp;")}"' in response.content.decode()
+    # The printed address stays the facility's own.
+    assert card_for(response, "Harbor Light")["absolute_url"].endswith(facility.get_absolute_url())

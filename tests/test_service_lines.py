@@ -44,7 +44,8 @@ def two_programs():
 
 
 def page_names(client, query):
-    response = client.get(f"/facilities/?{query}")
+    # follow: the page's address drops level_of_care=OIT, its default (search/page.py).
+    response = client.get(f"/facilities/?{query}", follow=True)
     assert response.status_code == 200
     return [row["name"] for row in response.context["page"].object_list]
 

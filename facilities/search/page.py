@@ -4,11 +4,17 @@ The filter panel (sections, checkbox groups, flags), the chips with their "remov
 links, the error summary, the ways out of an empty result and the result cards.
 Every label comes from search/params.py; what is ticked, typed or chosen comes
 from the FilterSet's cleaned data, never from re-reading the query string.
+
+canonical_query() is the one spelling of a results address: the view redirects any
+other spelling to it (the no-JavaScript form sends every field, empty or not, and
+finder.js follows that redirect), and every link the page builds uses it.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
 
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.formats import date_format
 
@@ -29,6 +35,79 @@ CARD_TERMS = [
 ]
 # Dropping `near` also drops what only makes sense with it.
 _DEPENDENT = {"near": ("radius", "ordering")}
+# A results address a facility page may link back to: longer is not one we made (nor link).
+MAX_BACK_LENGTH = 4000
+# Kinds whose parameter holds several codes; every other parameter holds one value.
+_MULTIPLE = (params.CODES, params.TERMS)
+
+
+def canonical_pairs(query):
+    """The results page's parameters of `query` (a QueryDict) in their one spelling, in the
+    order they first appear: unknown names and empty values dropped; codes split, upper
+    case, each once, one pair per code (as the chips' links repeat them); a parameter of
+    one value keeps the last one given (what the form reads), stripped; booleans as
+    true/false. Level of care, which has a default: its default alone is dropped (the
+    same search), and an empty value alone stays (it means every level of care).
+    Values that are wrong stay as given, so the page can say what is wrong with them."""
+    pairs = []
+    for name, values in query.lists():
+        param = BY_NAME.get(name)
+        if param is None and name != "page":
+            continue
+        if param is not None and param.kind in _MULTIPLE:
+            codes = list(dict.fromkeys(params.split_codes(values)))
+            if param.default is not None and not codes:
+                pairs.append((name, ""))
+            elif param.default is None or codes != [param.default]:
+                pairs.extend((name, code) for code in codes)
+            continue
+        value = values[-1].strip() if values else ""
+        if not value:
+            continue
+        if param is not None and param.kind == params.BOOLEAN:
+            try:
+                parsed = params.parse_boolean(value)
+            except ValueError:
+                parsed = None  # not a boolean: kept as given, the page says what is wrong
+            if parsed is not None:
+                value = "true" if parsed else "false"
+        pairs.append((name, value))
+    return pairs
+
+
+def canonical_query(query):
+    """The query string of canonical_pairs(query): what the address bar shows for a search."""
+    return urlencode(canonical_pairs(query))
+
+
+def canonical_url(query):
+    """The canonical results address of `query`, or "" when `query` already spells it
+    (the same pairs in the same order: how they are percent-encoded does not matter)."""
+    pairs = canonical_pairs(query)
+    if pairs == [(name, value) for name, values in query.lists() for value in values]:
+        return ""
+    return list_url(urlencode(pairs))
+
+
+def list_url(query_string):
+    """/facilities/ with a query string (none when it is empty)."""
+    base = reverse("facilities:list")
+    return f"{base}?{query_string}" if query_string else base
+
+
+def back_to_results(value):
+    """The results address a facility page links back to, from its `back` parameter (which
+    a result card adds): only a results address on this site, rebuilt from its own
+    parameters, so nothing else can be sent there; "" for anything else."""
+    if not value or len(value) > MAX_BACK_LENGTH:
+        return ""
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. a broken IPv6 host
+        return ""
+    if parts.scheme or parts.netloc or parts.path != reverse("facilities:list"):
+        return ""
+    return list_url(canonical_query(QueryDict(parts.query)))
 
 
 def run(query, queryset=None):
@@ -58,9 +137,7 @@ def chosen(filterset, name):
 
 
 def _list_url(data):
-    rest = data.urlencode()
-    base = reverse("facilities:list")
-    return f"{base}?{rest}" if rest else base
+    return list_url(canonical_query(data))
 
 
 def _without(query, name, value=None):
@@ -312,11 +389,23 @@ def ordering(filterset):
     return chosen, choices
 
 
-def result_cards(listings, request):
+def _call(row):
+    """A card's call button: the intake line (where treatment starts), else the main number;
+    None without either."""
+    if row["intake_phone"]:
+        return {"label": "Call to start", "phone": row["intake_phone"]}
+    if row["phone"]:
+        return {"label": "Call", "phone": row["phone"]}
+    return None
+
+
+def result_cards(listings, request, back=""):
     """What a result card shows (templates/facilities/_card_list.html), from listing rows
     (rows.LIST_COLUMNS with their terms): a page renders twenty of them, and doing this
-    in the template was a third of the request."""
+    in the template was a third of the request. With `back` (a results address), the
+    card links to the facility page with it, for the page's "Back to results"."""
     cards = []
+    back_query = "?" + urlencode({"back": back}) if back else ""
     for row in listings:
         url = facility_url(row["slug"])
         distance = row.get("distance_miles")
@@ -331,10 +420,15 @@ def result_cards(listings, request):
             terms = row[field_name]
             if terms:
                 facts.append((label, ", ".join(term.label for term in terms)))
+        call = _call(row)
+        if call:
+            call["href"] = tel_href(call["phone"])
+        # The main number is a fact of its own when the button calls the intake line.
+        main_phone = row["phone"] if row["intake_phone"] and row["phone"] else ""
         cards.append(
             {
                 "id": row["id"],
-                "url": url,
+                "url": url + back_query,
                 "absolute_url": request.build_absolute_uri(url),
                 "name": row["name"],
                 "program": row["program_name"] if row["program_name"] != row["name"] else "",
@@ -343,8 +437,9 @@ def result_cards(listings, request):
                 "co_occurring": row["co_occurring"],
                 "address": f"{row['street1']}, {address}" if row["street1"] else address,
                 "distance": miles(distance) if distance is not None else "",
-                "phone": row["phone"],
-                "phone_href": tel_href(row["phone"]),
+                "call": call,
+                "phone": main_phone,
+                "phone_href": tel_href(main_phone) if main_phone else "",
                 "facts": facts,
                 "verified": date_format(row["verified_at"], "F j, Y")
                 if row["verified_at"]
@@ -366,6 +461,10 @@ def context(request, filterset, valid, page):
     page_query.pop("page", None)
     export_query = page_query.urlencode()
     sort, sort_choices = ordering(filterset)
+    # This page's own address (the view has made it canonical), for the cards' way back.
+    back = _list_url(query)
+    if len(back) > MAX_BACK_LENGTH:
+        back = ""
     return {
         "params": BY_NAME,
         "filterset": filterset,
@@ -375,7 +474,7 @@ def context(request, filterset, valid, page):
         "field_errors": {name: errors.get(name, []) for name in form.fields},
         "valid": valid,
         "page": page,
-        "cards": result_cards(page, request) if page else [],
+        "cards": result_cards(page, request, back=back) if page else [],
         "chips": found_chips,
         "default_scope": params.uses_default(query, "level_of_care"),
         "error_summary": error_summary(query, filterset) if not valid else [],
