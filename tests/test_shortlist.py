@@ -466,3 +466,15 @@ def test_query_count_is_the_same_for_one_and_ten_programs(client, near):
     assert len(shown_names(response)) == 10
     assert one == ten, (one, ten)
     assert one <= 3  # the listings, their lines (and the data version)
+
+
+def test_the_results_page_keeps_the_shortlist_in_its_address_and_its_filter_form(client):
+    # Without JavaScript the list travels in the address: the canonical redirect and the
+    # filter form must carry it, or the next Save would start a new list.
+    make_facility(name="Kept")
+    response = client.get("/facilities/?payment=md&shortlist=3,4")
+    assert response.status_code == 302
+    assert "shortlist=3%2C4" in response["Location"] or "shortlist=3,4" in response["Location"]
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert b'<input type="hidden" name="shortlist" value="3,4">' in page.content

@@ -41,6 +41,11 @@ MAX_BACK_LENGTH = 4000
 _MULTIPLE = (params.CODES, params.TERMS)
 
 
+# Kept in a results address though they are not search parameters: the page number, and the
+# shortlist a visitor without JavaScript carries from page to page (shortlist.py).
+ADDRESS_PARAMETERS = ("page", "shortlist")
+
+
 def canonical_pairs(query):
     """The results page's parameters of `query` (a QueryDict) in their one spelling, in the
     order they first appear: unknown names and empty values dropped; codes split, upper
@@ -52,7 +57,7 @@ def canonical_pairs(query):
     pairs = []
     for name, values in query.lists():
         param = BY_NAME.get(name)
-        if param is None and name != "page":
+        if param is None and name not in ADDRESS_PARAMETERS:
             continue
         if param is not None and param.kind in _MULTIPLE:
             codes = list(dict.fromkeys(params.split_codes(values)))
