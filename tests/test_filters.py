@@ -137,7 +137,25 @@ def test_unknown_place_suggests_close_matches():
 
 def test_ambiguous_city_asks_which_state():
     message = str(errors(near="Springfield")["near"])
-    assert "Springfield, IL" in message and "Springfield, MO" in message
+    assert "Which one do you mean?" in message
+    # The states are offered as choices (the page's links, the API's `allowed`), not
+    # written out in the message: two dozen of them were a wall of text on a phone.
+    assert "Springfield, IL" not in message
+    filterset = FacilityFilterSet({"near": "Springfield"}, queryset=Facility.objects.all())
+    assert not filterset.is_valid()
+    offered = [choice.value for choice in filterset.form.near_choices]
+    assert "Springfield, IL" in offered and "Springfield, MO" in offered
+
+
+def test_the_results_page_offers_an_ambiguous_citys_states_with_programs_first_counted(client):
+    make_facility(name="Capital", city="Springfield", state="IL", zip="62701")
+    make_facility(name="Capital 2", city="Springfield", state="IL", zip="62701")
+    make_facility(name="Ozarks", city="Springfield", state="MO", zip="65806")
+    response = client.get("/facilities/?near=Springfield")
+    assert response.status_code == 400
+    labels = [label for label, _ in response.context["near_suggestions"]]
+    assert labels[:2] == ["Springfield, IL (2 programs)", "Springfield, MO (1 program)"]
+    assert len(labels) > 2
 
 
 def test_radius_search_keeps_listings_inside_and_orders_by_distance():

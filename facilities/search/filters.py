@@ -238,9 +238,12 @@ class FacilityFilterSet(django_filters.FilterSet):
                 # Close matches ranked by where listings are, as the home page's box.
                 form.place = geo.resolve_place(near, program_counts=places.listing_counts)
             except geo.PlaceError as error:
-                form.near_suggestions = error.suggestions
+                form.near_suggestions = error.suggestions  # the API's `allowed`
+                form.near_choices = error.choices  # the page's links, with program counts
                 message = error.message
-                if error.suggestions:
+                if error.suggestions and not error.ambiguous:
+                    # (An ambiguous city's message already asks which one: its two dozen
+                    # states are offered as links and in `allowed`, not as a wall of text.)
                     message += " Did you mean: " + "; ".join(error.suggestions) + "?"
                 form.add_error("near", message)
                 valid = False

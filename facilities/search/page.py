@@ -484,8 +484,8 @@ def context(request, filterset, valid, page):
         "default_scope": params.uses_default(query, "level_of_care"),
         "error_summary": error_summary(query, filterset) if not valid else [],
         "near_suggestions": [
-            (suggestion, url_with(query, near=suggestion))
-            for suggestion in getattr(form, "near_suggestions", [])
+            (choice.label, url_with(query, near=choice.value))
+            for choice in getattr(form, "near_choices", [])
         ],
         "sections": panel(query, filterset, errors),
         # What was typed, shown back as typed (even when it is wrong).
