@@ -580,7 +580,10 @@ def test_filtering_on_a_phone_counts_on_a_sticky_show_button(page, finder):
     # Where the person is: the button is on screen, at its bottom, while the panel is long.
     box = show.bounding_box()
     assert box["y"] >= 0 and box["y"] + box["height"] <= WIDTHS["phone"][1], box
-    assert page.get_by_role("status").inner_text() == "15 programs found"
+    # (Scoped to the filter form: the shortlist has a status line of its own.)
+    assert page.get_by_role("form", name="Search and filters").get_by_role(
+        "status"
+    ).inner_text() == ("15 programs found")
     assert page.url.endswith("/facilities/?state=MS&payment=MI")
     phone_first_shot(page, "results-filtering-phone-first-360")
     assert serious_violations(page) == []
