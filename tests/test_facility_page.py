@@ -478,3 +478,11 @@ def test_the_back_link_asks_no_more_queries(client):
             assert client.get(facility.get_absolute_url(), params).status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], counts
+
+
+def test_a_facility_page_reached_from_results_names_its_one_address(client):
+    facility = make_facility(name="Canonical IOP")
+    response = client.get(facility.get_absolute_url() + "?back=/facilities/%3Fpayment%3DMD")
+    assert response.status_code == 200
+    expected = f'<link rel="canonical" href="http://testserver{facility.get_absolute_url()}">'
+    assert expected in response.content.decode()
