@@ -378,3 +378,16 @@ def test_demo_fixture_is_what_make_demo_fixture_produces(tmp_path):
     assert output.read_text() == FIXTURE.read_text()
     assert not Facility.objects.exists()  # --fixture leaves the database as it was
     assert not ServiceLine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_fixture_does_not_depend_on_the_demo_listings_loaded_and_leaves_them(tmp_path):
+    call_command("loaddata", str(FIXTURE), verbosity=0)
+    ServiceLine.objects.filter(kind="MH").first().payment_options.clear()  # edited in admin
+    counts = fixture_counts()
+    output = tmp_path / "demo.json"
+    args = demo_fixture_command()
+    args[args.index("--fixture") + 1] = str(output)
+    call_command("generate_facilities", *args, verbosity=0)
+    assert output.read_text() == FIXTURE.read_text()
+    assert fixture_counts() == counts

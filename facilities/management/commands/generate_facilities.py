@@ -6,7 +6,8 @@
 Listings go in with bulk_create, a batch at a time, followed by the batch's
 service lines (bulk_create too) and their many-to-many rows; Facility.save()
 never runs, so the slug and city_key it would set are computed by the
-generator, and no history is written. All in one transaction: an
+generator, and no history is written. --replace deletes the earlier listings
+a table at a time, without history either. All in one transaction: an
 interrupted run leaves nothing behind.
 """
 
@@ -172,7 +173,7 @@ class Command(BaseCommand):
                     listings = list(listings)
                     slugs = [listing["fields"]["slug"] for listing in listings]
                     # Rolled back below: only clears the way for these slugs.
-                    Facility.objects.filter(slug__in=slugs).delete()
+                    delete_listings(Facility.objects.filter(slug__in=slugs))
                 pks = self.insert(listings, count, options["batch_size"], started)
             except ValueError as error:
                 raise CommandError(error) from None
