@@ -6,13 +6,14 @@ import json
 import re
 import shlex
 from collections import Counter
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from facilities import synthetic
-from facilities.models import SCHEDULE_FIELDS, Facility, ServiceLine, Term
+from facilities import data_version, synthetic
+from facilities.models import SCHEDULE_FIELDS, Facility, ProblemReport, ServiceLine, Term
 from facilities.synthetic import TERM_FIELDS, Generator, parse_states
 
 from .factories import make_facility
@@ -266,19 +267,30 @@ def test_command_creates_valid_fictional_listings_with_their_lines():
 def test_replace_regenerates_the_same_listings_and_keeps_other_sources():
     real = make_facility(name="Real Clinic", payments=["MD"])
     call_command("generate_facilities", count=120, seed=9, as_of=AS_OF, verbosity=0)
+    generated = Facility.objects.filter(source="synthetic")
+    ProblemReport.objects.create(facility=generated.first(), category="phone", message="x")
+    ProblemReport.objects.create(facility=real, category="phone", message="Wrong number")
 
     def snapshot():
-        return [
-            (f.slug, f.phone, f.latitude)
-            for f in Facility.objects.filter(source="synthetic").order_by("slug")
-        ], stored_lines()
+        listings = [(f.slug, f.phone, f.latitude) for f in generated.order_by("slug")]
+        return listings, stored_lines()
 
     before = snapshot()
-    call_command("generate_facilities", count=120, seed=9, as_of=AS_OF, replace=True, verbosity=0)
+    history = (Facility.history.count(), ServiceLine.history.count())
+    version = data_version.key()
+    out = StringIO()
+    call_command("generate_facilities", count=120, seed=9, as_of=AS_OF, replace=True, stdout=out)
     assert snapshot() == before
-    assert Facility.objects.filter(source="synthetic").count() == 120
+    assert generated.count() == 120
     assert ServiceLine.objects.filter(facility=real).count() == 1
     assert stored_lines()[(real.slug, "SA")][0]["payment_options"] == ["MD"]
+    assert list(ProblemReport.objects.values_list("message", flat=True)) == ["Wrong number"]
+    # Deleted a table at a time: no history entry per fictional row, one version bump.
+    lines = [terms for (slug, _), (terms, _) in before[1].items() if slug != real.slug]
+    rows = 120 + len(lines) + sum(len(codes) for terms in lines for codes in terms.values()) + 1
+    assert f"Deleted earlier synthetic listings ({rows:,} rows with their links)" in out.getvalue()
+    assert (Facility.history.count(), ServiceLine.history.count()) == history
+    assert data_version.key() != version
 
 
 @pytest.mark.django_db
@@ -366,3 +378,16 @@ def test_demo_fixture_is_what_make_demo_fixture_produces(tmp_path):
     assert output.read_text() == FIXTURE.read_text()
     assert not Facility.objects.exists()  # --fixture leaves the database as it was
     assert not ServiceLine.objects.exists()
+
+
+@pytest.mark.django_db
+def test_demo_fixture_does_not_depend_on_the_demo_listings_loaded_and_leaves_them(tmp_path):
+    call_command("loaddata", str(FIXTURE), verbosity=0)
+    ServiceLine.objects.filter(kind="MH").first().payment_options.clear()  # edited in admin
+    counts = fixture_counts()
+    output = tmp_path / "demo.json"
+    args = demo_fixture_command()
+    args[args.index("--fixture") + 1] = str(output)
+    call_command("generate_facilities", *args, verbosity=0)
+    assert output.read_text() == FIXTURE.read_text()
+    assert fixture_counts() == counts
