@@ -386,10 +386,7 @@ class Generator:
             ),
             "source": self.source,
         }
-        if iop:
-            schedule = self.iop_schedule(rng, "TELE" in levels, transportation)
-        else:
-            schedule = {"transportation_assistance": transportation}
+        schedule = self.schedule(rng, iop, levels, transportation)
 
         terms = {
             "levels_of_care": levels,
@@ -436,10 +433,7 @@ class Generator:
             services.append("TRAN")
         accreditations = ["SMHA"] if rng.random() < 0.85 else []
         accreditations += [code for code in sa["accreditations"] if code in PLACE_ACCREDITATIONS]
-        if iop:
-            schedule = self.iop_schedule(rng, "TELE" in levels, transportation)
-        else:
-            schedule = {"transportation_assistance": transportation}
+        schedule = self.schedule(rng, iop, levels, transportation)
         terms = {
             "levels_of_care": levels,
             "payment_options": payments,
@@ -456,6 +450,12 @@ class Generator:
             "accreditations": accreditations,
         }
         return {"kind": "MH", "fields": schedule, "terms": terms}
+
+    def schedule(self, rng, iop, levels, transportation):
+        """A line's schedule fields: the IOP schedule when it offers IOP, else transport only."""
+        if iop:
+            return self.iop_schedule(rng, "TELE" in levels, transportation)
+        return {"transportation_assistance": transportation}
 
     def iop_schedule(self, rng, telehealth, transportation):
         low = rng.randint(6, 12)

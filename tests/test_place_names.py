@@ -16,19 +16,10 @@ from facilities import geo
 from facilities.search.places import interpret_place
 
 from .factories import make_facility
+from .test_home_page import go as home
+from .test_home_page import target as redirect_query
 
 pytestmark = pytest.mark.django_db
-
-
-def home(client, place, **extra):
-    return client.get("/", {"place": place, **extra})
-
-
-def redirect_query(response):
-    assert response.status_code == 302, response.status_code
-    parts = urlsplit(response["Location"])
-    assert parts.path == "/facilities/"
-    return parse_qs(parts.query)
 
 
 def results(client, near):
